@@ -1,0 +1,240 @@
+"""The Article record and its readers (JSONL, JSONL.gz, CSV).
+
+Every reader reports bad input as a `DataError` naming the file, the line and the problem. With
+``skip_bad=True`` such rows are skipped and collected instead, so a caller can count and report them;
+nothing is dropped silently.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+LABELS = ("diplomacy", "reconstruction_finance", "military", "other")
+TEXT_FIELDS = ("headline", "teaser", "body")
+FIELDS = ("id", "headline", "teaser", "body", "topic", "date", "source")
+
+
+class DataError(ValueError):
+    """Bad input data; the message says which file, which line and what is wrong."""
+
+    def __init__(self, path, line: int | None, reason: str):
+        self.path, self.line, self.reason = str(path), line, reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass
+class Article:
+    """One news article. Only `id` and some text (headline, teaser or body) are required."""
+
+    id: str
+    headline: str | None = None
+    teaser: str | None = None
+    body: str | None = None
+    topic: str | None = None
+    date: str | None = None
+    source: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise ValueError("article id must be a non-empty string")
+        for name in TEXT_FIELDS + ("topic", "date", "source"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"article field {name!r} must be a string or None, got {type(value).__name__}")
+            if isinstance(value, str) and not value.strip():
+                setattr(self, name, None)  # "" and whitespace mean absent
+        if not any(getattr(self, f) for f in TEXT_FIELDS):
+            raise ValueError(f"article {self.id!r} has no text: headline, teaser and body are all empty")
+        if self.topic is not None and self.topic not in LABELS:
+            raise ValueError(f"article {self.id!r} has unknown topic {self.topic!r}; known: {', '.join(LABELS)}")
+
+    @property
+    def text(self) -> str:
+        """Headline, teaser and body joined: the classifier's input."""
+        return "\n".join(getattr(self, f) for f in TEXT_FIELDS if getattr(self, f))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class BadRow:
+    """A row that could not be read: where it is and why."""
+
+    path: str
+    line: int | None
+    reason: str
+    raw_id: str | None = None  # the row's id, where one could be read
+
+    def __str__(self):
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass
+class Row:
+    line: int
+    article: Article | None = None
+    error: BadRow | None = None
+
+
+@dataclass
+class FieldMap:
+    """Which column or JSON key holds each Article field (default: the field's own name)."""
+
+    columns: dict = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, items) -> "FieldMap":
+        """From CLI items like ``["body=text", "headline=title"]``."""
+        columns = {}
+        for item in items or ():
+            name, sep, column = item.partition("=")
+            if not sep or name not in FIELDS or not column:
+                raise ValueError(f"bad field mapping {item!r}: expected FIELD=COLUMN with FIELD one of {', '.join(FIELDS)}")
+            columns[name] = column
+        return cls(columns)
+
+    def column(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+
+def _format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")):
+        return "jsonl"
+    if name.endswith((".csv", ".csv.gz")):
+        return "csv"
+    raise DataError(path, None, "unknown file type: expected .jsonl, .jsonl.gz or .csv")
+
+
+def _open_bytes(path: Path):
+    if not path.exists():
+        raise DataError(path, None, "file not found")
+    if path.is_dir():
+        raise DataError(path, None, "is a directory, expected a file")
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _record_to_article(rec: dict, fmap: FieldMap, path: Path, line: int, require_topic: bool) -> Article:
+    def get(name):
+        value = rec.get(fmap.column(name))
+        if value is None:
+            return None
+        if name == "id" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            raise DataError(path, line, f"field {fmap.column(name)!r} must be a string, got {type(value).__name__}")
+        if any("\udc80" <= ch <= "\udcff" for ch in value):  # undecodable bytes (surrogateescape)
+            raise DataError(path, line, f"field {fmap.column(name)!r} is not valid UTF-8")
+        return value
+
+    values = {name: get(name) for name in FIELDS}
+    if not values["id"] or not values["id"].strip():
+        values["id"] = f"{path.name}:{line}"
+    if values["topic"] is not None:
+        values["topic"] = values["topic"].strip() or None
+    if not any(values[f] and values[f].strip() for f in TEXT_FIELDS):
+        cols = ", ".join(repr(fmap.column(f)) for f in TEXT_FIELDS)
+        raise DataError(path, line, f"no text: fields {cols} are all missing or empty")
+    if values["topic"] is not None and values["topic"] not in LABELS:
+        raise DataError(path, line, f"unknown topic label {values['topic']!r}; known labels: {', '.join(LABELS)}")
+    if require_topic and values["topic"] is None:
+        raise DataError(path, line, f"missing topic label (field {fmap.column('topic')!r})")
+    return Article(**values)
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+    with _open_bytes(path) as fh:
+        try:
+            for line_no, raw in enumerate(fh, start=1):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    yield line_no, None, f"not valid UTF-8 (byte {e.start})"
+                    continue
+                if not text.strip():
+                    continue
+                try:
+                    rec = json.loads(text)
+                except json.JSONDecodeError as e:
+                    yield line_no, None, f"malformed JSON: {e.msg} (column {e.colno})"
+                    continue
+                if not isinstance(rec, dict):
+                    yield line_no, None, f"expected a JSON object, got {type(rec).__name__}"
+                    continue
+                yield line_no, rec, None
+        except (OSError, EOFError) as e:  # truncated or corrupt gzip
+            raise DataError(path, None, f"cannot read file: {e}") from None
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+    with _open_bytes(path) as fh:
+        # surrogateescape keeps undecodable bytes as markers that _record_to_article reports per row
+        text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            header = [h.strip().lstrip("\ufeff") for h in header]
+            start = reader.line_num + 1
+            for row in reader:
+                line_no, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(header):
+                    yield line_no, None, f"expected {len(header)} columns, found {len(row)}"
+                    continue
+                yield line_no, dict(zip(header, row)), None
+        except csv.Error as e:
+            raise DataError(path, reader.line_num, f"malformed CSV: {e}") from None
+        except (OSError, EOFError) as e:
+            raise DataError(path, None, f"cannot read file: {e}") from None
+
+
+def iter_rows(path, fields: FieldMap | None = None, require_topic: bool = False) -> Iterator[Row]:
+    """Yield every non-blank row of a data file as a `Row` holding an Article or a BadRow."""
+    path = Path(path)
+    fmap = fields or FieldMap()
+    records = _jsonl_records(path) if _format(path) == "jsonl" else _csv_records(path)
+    for line_no, rec, problem in records:
+        if problem is not None:
+            yield Row(line_no, error=BadRow(str(path), line_no, problem))
+            continue
+        raw_id = rec.get(fmap.column("id"))
+        try:
+            yield Row(line_no, article=_record_to_article(rec, fmap, path, line_no, require_topic))
+        except DataError as e:
+            yield Row(line_no, error=BadRow(str(path), line_no, e.reason, None if raw_id is None else str(raw_id)))
+
+
+def read_articles(paths, fields: FieldMap | None = None, require_topic: bool = False,
+                  skip_bad: bool = False, bad_rows: list | None = None) -> list[Article]:
+    """Read one or more files. Raises DataError on the first bad row unless ``skip_bad``; skipped rows
+    are appended to ``bad_rows`` when given. Duplicate ids across the input are an error."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    articles, seen = [], {}
+    for path in paths:
+        for row in iter_rows(path, fields, require_topic):
+            if row.error is None and row.article.id in seen:
+                row = Row(row.line, error=BadRow(str(path), row.line,
+                                                 f"duplicate id {row.article.id!r} (first at {seen[row.article.id]})"))
+            if row.error is not None:
+                if not skip_bad:
+                    raise DataError(row.error.path, row.error.line, row.error.reason)
+                if bad_rows is not None:
+                    bad_rows.append(row.error)
+                continue
+            seen[row.article.id] = f"{path}:{row.line}"
+            articles.append(row.article)
+    return articles
+
+
+SAMPLES = Path(__file__).resolve().parent / "samples" / "articles.jsonl"

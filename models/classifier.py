@@ -1,0 +1,169 @@
+"""TopicClassifier: a fine-tuned transformer encoder with a calibrated softmax over the four topics.
+
+    clf = TopicClassifier.from_pretrained("artifacts/classifier")
+    clf.predict_proba(["Kyiv and Warsaw sign ..."])  # [{"diplomacy": 0.91, "military": 0.03, ...}]
+
+The network is an encoder, mean pooling and a linear head (MeanPoolClassifier).
+A model directory holds safetensors weights, the tokenizer, config.json (label map, temperature, token
+budget), and, when written by the training script, metrics.json, MODEL_CARD.md and the TF-IDF baseline.
+Loading never unpickles. Inference runs on the CPU.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from data import LABELS, Article
+from .base import ModelLoadError, atomic_dir, load_pretrained, resolve_base
+
+
+def article_text(item) -> str:
+    """The classifier's input for a str, a dict or an Article; empty text is a ValueError."""
+    if isinstance(item, Article):
+        text = item.text
+    elif isinstance(item, dict):
+        text = "\n".join(str(item[k]) for k in ("headline", "teaser", "body") if item.get(k))
+    elif isinstance(item, str):
+        text = item
+    else:
+        raise TypeError(f"expected article text (str), a dict or an Article, got {type(item).__name__}")
+    if not text.strip():
+        raise ValueError("article text is empty or whitespace only; give a headline, teaser or body")
+    return text
+
+
+class MeanPoolClassifier(nn.Module):
+    """A transformer encoder, mean pooling over tokens (as all-MiniLM-L6-v2 was trained), a linear head."""
+
+    def __init__(self, encoder, num_labels: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder, self.config = encoder, encoder.config
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, num_labels)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, input_ids, attention_mask, **_):
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.head(self.dropout(pooled))
+
+
+class TopicClassifier:
+    def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = 256,
+                 num_threads: int | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.temperature = float(temperature)
+        self.max_length = int(max_length)
+        if num_threads:
+            torch.set_num_threads(int(num_threads))
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_base(cls, base_model: str | None = None, labels=LABELS, max_length: int = 256) -> "TopicClassifier":
+        """A fresh classification head on a pretrained encoder (bundled MiniLM by default)."""
+        where = resolve_base(base_model)
+        tokenizer = load_pretrained(AutoTokenizer, where)
+        encoder = load_pretrained(AutoModel, where, add_pooling_layer=False)
+        encoder.config.id2label = dict(enumerate(labels))
+        encoder.config.label2id = {lab: i for i, lab in enumerate(labels)}
+        return cls(MeanPoolClassifier(encoder, len(labels)), tokenizer, max_length=max_length)
+
+    @classmethod
+    def from_pretrained(cls, directory, num_threads: int | None = None, quantize: bool = True) -> "TopicClassifier":
+        """Load a trained model directory. ``quantize`` (default) converts the linear layers to int8 with
+        dynamic quantization: about 3x faster on CPU, probabilities within about 0.01 of float32."""
+        directory = Path(directory)
+        if not (directory / "config.json").exists():
+            raise ModelLoadError(
+                f"no trained classifier in {directory}: train one with "
+                f"`newsdesk train-classifier --models {directory.parent}` (or `make train`)")
+        if not (directory / "model.safetensors").exists():
+            raise ModelLoadError(f"{directory} has no model.safetensors (only safetensors weights are loaded)")
+        config = AutoConfig.from_pretrained(directory)
+        model = MeanPoolClassifier(AutoModel.from_config(config, add_pooling_layer=False), len(config.id2label))
+        model.load_state_dict(load_file(str(directory / "model.safetensors")))
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+        extra = getattr(config, "newsdesk", None) or {}
+        if quantize:
+            with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
+                warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model.newsdesk_quantized = True
+        return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
+                   max_length=extra.get("max_length", 256), num_threads=num_threads)
+
+    def _write(self, directory: Path) -> None:
+        self.model.config.newsdesk = {"temperature": self.temperature, "max_length": self.max_length,
+                                      "task": "topic-classification", "pooling": "mean"}
+        self.model.config.save_pretrained(directory)
+        save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(directory / "model.safetensors"))
+        self.tokenizer.save_pretrained(directory)
+
+    def save_pretrained(self, directory) -> None:
+        """Write weights, tokenizer and config to `directory` atomically (float32 models only)."""
+        if getattr(self.model, "newsdesk_quantized", False):
+            raise ValueError("this classifier was loaded with quantize=True; load it with quantize=False to save it")
+        with atomic_dir(directory) as tmp:
+            self._write(tmp)
+
+    # --- inference ----------------------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        id2label = self.model.config.id2label
+        return [id2label[i] for i in range(len(id2label))]
+
+    def encode(self, texts):
+        return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+
+    @torch.inference_mode()
+    def logits(self, items, batch_size: int = 32) -> np.ndarray:
+        """Uncalibrated logits, shape (n, labels). Batches are formed from texts of similar length."""
+        texts = [article_text(x) for x in items]
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            out[idx] = self.model(**self.encode([texts[i] for i in idx])).float().numpy()
+        return out
+
+    def probabilities(self, items, batch_size: int = 32) -> np.ndarray:
+        """Calibrated probabilities as an array, shape (n, labels), columns in `self.labels` order."""
+        z = self.logits(items, batch_size) / self.temperature
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, items, batch_size: int = 32):
+        """One {label: probability} dict per text (a single str/dict/Article gives a single dict)."""
+        single = isinstance(items, (str, dict, Article))
+        probs = self.probabilities([items] if single else list(items), batch_size)
+        dicts = [{lab: float(p[i]) for i, lab in enumerate(self.labels)} for p in probs]
+        return dicts[0] if single else dicts
+
+    def predict(self, items, batch_size: int = 32):
+        """The most probable label per text (a single str/dict/Article gives a single label)."""
+        single = isinstance(items, (str, dict, Article))
+        probs = self.probabilities([items] if single else list(items), batch_size)
+        labels = [self.labels[i] for i in probs.argmax(axis=1)]
+        return labels[0] if single else labels
+
+
+def read_metrics(directory) -> dict:
+    path = Path(directory) / "metrics.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def default_models_dir() -> Path:
+    return Path(os.environ.get("NEWSDESK_MODELS", "artifacts"))

@@ -1,0 +1,106 @@
+"""The `newsdesk` command line: one entry point, a subcommand per job. Every command takes --models DIR."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from data import DataError
+from models.base import DEFAULT_BASE, ModelLoadError
+
+DEFAULT_MODELS = os.environ.get("NEWSDESK_MODELS", "artifacts")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models", default=DEFAULT_MODELS, metavar="DIR",
+                   help="models folder (default: $NEWSDESK_MODELS or artifacts/)")
+
+
+def _data_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN", dest="fields",
+                   help="read FIELD (id, headline, teaser, body, topic, date, source) from COLUMN; repeatable")
+    p.add_argument("--skip-bad", action="store_true", help="skip and count bad rows instead of stopping")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsdesk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train-classifier", help="fine-tune the topic classifier (and its TF-IDF baseline)")
+    _common(p)
+    _data_flags(p)
+    p.add_argument("--data", nargs="+", required=True, metavar="FILE", help="labelled JSONL(.gz)/CSV files")
+    p.add_argument("--base-model", default=DEFAULT_BASE,
+                   help="'minilm' (bundled, offline), a local checkpoint directory or a Hub id")
+    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for training")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimisation steps")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--max-length", type=int, help="token budget per article at inference (default 256)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("evaluate", help="score trained models and their baselines on a labelled file")
+    _common(p)
+    _data_flags(p)
+    p.add_argument("--data", nargs="+", required=True, metavar="FILE")
+    p.add_argument("--out", metavar="FILE.json", help="write the metrics here")
+    p.add_argument("--split", choices=["all", "train", "valid", "test"], default="all",
+                   help="score only this split of the data (the same hash split as training)")
+    p.add_argument("--batch-size", type=int, default=32)
+
+    p = sub.add_parser("classify", help="print the topic and probabilities for each article of a file")
+    _common(p)
+    _data_flags(p)
+    p.add_argument("data", nargs="+", metavar="FILE")
+    p.add_argument("--limit", type=int, default=None, help="only the first N articles")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train-classifier":
+            from training.train_classifier import ClassifierArgs, train_classifier
+            given = dict(data=args.data, models=args.models, base_model=args.base_model, max_minutes=args.max_minutes,
+                         max_steps=args.max_steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         max_length=args.max_length, seed=args.seed, resume=args.resume, num_threads=args.threads,
+                         skip_bad=args.skip_bad, fields=args.fields, progress=not args.no_progress)
+            train_classifier(ClassifierArgs(**{k: v for k, v in given.items() if v is not None}))
+        elif args.command == "evaluate":
+            from training.evaluate import evaluate
+            evaluate(args.models, args.data, out=args.out, split=args.split, batch_size=args.batch_size,
+                     fields=args.fields, skip_bad=args.skip_bad)
+        elif args.command == "classify":
+            from data import FieldMap, read_articles
+            from models.classifier import TopicClassifier
+            bad = []
+            articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+            articles = articles[: args.limit] if args.limit else articles
+            clf = TopicClassifier.from_pretrained(os.path.join(args.models, "classifier"))
+            for article, probs in zip(articles, clf.predict_proba(articles)):
+                top = max(probs, key=probs.get)
+                if args.json:
+                    print(json.dumps({"id": article.id, "topic": top, "probabilities": probs}))
+                else:
+                    title = article.headline or article.text[:80]
+                    print(f"{top:<23} {probs[top]:.2f}  {title}")
+            for b in bad:
+                print(f"skipped {b}", file=sys.stderr)
+        return 0
+    except (DataError, ModelLoadError, ValueError, FileNotFoundError) as e:
+        print(f"newsdesk {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        hint = " (rerun with --resume to continue)" if args.command.startswith("train") else ""
+        print(f"\nnewsdesk {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

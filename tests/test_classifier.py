@@ -1,0 +1,177 @@
+"""The classifier end to end on the project's own sample corpus: a few training steps, real files."""
+import json
+
+import numpy as np
+import pytest
+
+import training.train_classifier as tc
+from data import LABELS, SAMPLES, read_articles
+from models.base import ModelLoadError, bundled_minilm, load_pretrained, resolve_base
+from models.baseline import TfidfBaseline
+from models.classifier import TopicClassifier
+from serve.cli import main as cli
+from training.metrics import expected_calibration_error, fit_temperature, softmax
+
+FAST = dict(data=[str(SAMPLES)], batch_size=8, max_length=64, train_max_length=64, progress=False)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    results = tc.train_classifier(tc.ClassifierArgs(models=str(models), max_steps=3, **FAST))
+    return models, results
+
+
+def test_training_writes_a_self_describing_model_dir(trained):
+    models, results = trained
+    d = models / "classifier"
+    names = {p.name for p in d.iterdir()}
+    assert {"model.safetensors", "config.json", "tokenizer.json", "metrics.json", "MODEL_CARD.md",
+            "confusion_matrix.png", "baseline"} <= names
+    assert not [p for p in d.rglob("*") if p.suffix in (".bin", ".pkl", ".pt", ".joblib")]
+    assert sorted(p.name for p in models.iterdir()) == ["classifier"]  # no checkpoint or temp dir left
+    config = json.loads((d / "config.json").read_text())
+    assert config["id2label"] == {str(i): lab for i, lab in enumerate(LABELS)}
+    assert config["newsdesk"]["temperature"] == pytest.approx(results["temperature"])
+    metrics = json.loads((d / "metrics.json").read_text())
+    for split in ("valid", "test"):
+        for name in ("topic", "topic_baseline"):
+            m = metrics[split][name]
+            assert {"accuracy", "macro_f1", "ece", "per_class", "confusion_matrix"} <= set(m)
+            assert sum(map(sum, m["confusion_matrix"])) == metrics["split_sizes"][split]
+    assert metrics["training"]["steps"] == 3
+    assert (d / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    card = (d / "MODEL_CARD.md").read_text()
+    assert "macro-F1" in card and "reconstruction_finance" in card and "Limits" in card
+
+
+def test_round_trip_gives_identical_probabilities(trained, tmp_path):
+    models, _ = trained
+    texts = [a.text for a in read_articles(SAMPLES)[:12]]
+    a = TopicClassifier.from_pretrained(models / "classifier", quantize=False)
+    a.save_pretrained(tmp_path / "copy")
+    b = TopicClassifier.from_pretrained(tmp_path / "copy", quantize=False)
+    assert np.array_equal(a.probabilities(texts, batch_size=5), b.probabilities(texts, batch_size=5))
+    assert b.temperature == a.temperature and b.max_length == 64
+    q1 = TopicClassifier.from_pretrained(models / "classifier").probabilities(texts)
+    q2 = TopicClassifier.from_pretrained(tmp_path / "copy").probabilities(texts)
+    assert np.array_equal(q1, q2)
+    assert np.abs(q1 - a.probabilities(texts)).max() < 0.1  # int8 stays close to float32 (bench: real model)
+
+
+def test_predict_api_and_empty_text(trained):
+    models, _ = trained
+    clf = TopicClassifier.from_pretrained(models / "classifier", num_threads=1)
+    out = clf.predict_proba(["Ministers met in Geneva.", "A brigade trained recruits."], batch_size=1)
+    assert len(out) == 2 and all(list(p) == list(LABELS) for p in out)
+    assert all(abs(sum(p.values()) - 1) < 1e-5 for p in out)
+    assert clf.predict("Ministers met in Geneva.") in LABELS
+    assert isinstance(clf.predict_proba({"headline": "Talks in Geneva"}), dict)
+    for bad in ("", "   \n", ["fine text", " "]):
+        with pytest.raises(ValueError, match="empty"):
+            clf.predict_proba(bad)
+    with pytest.raises(TypeError):
+        clf.predict_proba([42])
+
+
+def test_calibration_keeps_argmax_and_lowers_ece():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 400)
+    logits = rng.normal(size=(400, 4))
+    logits[np.arange(400), y] += 1.5
+    logits *= 4  # overconfident
+    t = fit_temperature(logits, y)
+    assert t > 1.5
+    before, after = softmax(logits), softmax(logits, t)
+    assert np.array_equal(before.argmax(1), after.argmax(1))
+    assert expected_calibration_error(after, y) < expected_calibration_error(before, y)
+    perfect = np.eye(4)[y]
+    assert expected_calibration_error(perfect, y) == 0.0
+
+
+def test_classifier_temperature_changes_confidence_not_labels(trained):
+    models, _ = trained
+    clf = TopicClassifier.from_pretrained(models / "classifier")
+    texts = [a.text for a in read_articles(SAMPLES)[:20]]
+    p1 = clf.probabilities(texts)
+    clf.temperature *= 3
+    p3 = clf.probabilities(texts)
+    assert np.array_equal(p1.argmax(1), p3.argmax(1)) and p3.max(1).mean() < p1.max(1).mean()
+
+
+def test_baseline_round_trip_without_pickle(tmp_path):
+    arts = read_articles(SAMPLES)
+    texts, labels = [a.text for a in arts], [a.topic for a in arts]
+    base = TfidfBaseline(LABELS).fit(texts, labels)
+    base.save(tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["baseline.json", "baseline.safetensors"]
+    again = TfidfBaseline.load(tmp_path / "b")
+    assert np.allclose(base.predict_proba(texts), again.predict_proba(texts), atol=1e-6)
+    assert np.mean(np.array(again.predict(texts)) == np.array(labels)) > 0.9  # fits its own training data
+
+
+def test_resume_continues_an_interrupted_run(tmp_path, monkeypatch, capsys):
+    models = tmp_path / "m"
+    args = dict(models=str(models), max_steps=4, evals_per_epoch=100, patience=10, **FAST)
+    real_save, calls = tc.save_checkpoint, []
+
+    def crash_after_two(*a, **k):
+        real_save(*a, **k)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tc, "save_checkpoint", crash_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        tc.train_classifier(tc.ClassifierArgs(**args))
+    state = json.loads((models / ".classifier-checkpoint" / "state.json").read_text())
+    assert state["step"] == 2 and not (models / "classifier").exists()
+    monkeypatch.setattr(tc, "save_checkpoint", real_save)
+    results = tc.train_classifier(tc.ClassifierArgs(resume=True, **args))
+    assert "resumed at step 2" in capsys.readouterr().out
+    assert results["training"]["steps"] == 4
+    assert [h["step"] for h in results["training"]["history"]] == [1, 2, 3, 4]
+    assert not (models / ".classifier-checkpoint").exists()
+    (models / ".classifier-checkpoint").mkdir()
+    (models / ".classifier-checkpoint" / "state.json").write_text(json.dumps({"step": 1, "args": {"lr": 1}}))
+    with pytest.raises(ValueError, match="other arguments"):  # resuming with changed arguments is refused
+        tc.train_classifier(tc.ClassifierArgs(resume=True, **args))
+
+
+def test_evaluate_cli_output_schema(trained, tmp_path, capsys):
+    models, _ = trained
+    out = tmp_path / "eval.json"
+    assert cli(["evaluate", "--models", str(models), "--data", str(SAMPLES), "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    n = len(read_articles(SAMPLES))
+    for name in ("topic", "topic_baseline"):
+        m = result[name]
+        assert {"n", "accuracy", "macro_f1", "ece", "per_class", "confusion_matrix"} <= set(m)
+        assert m["n"] == n and 0 <= m["accuracy"] <= 1 and 0 <= m["macro_f1"] <= 1 and 0 <= m["ece"] <= 1
+        assert set(m["per_class"]) == set(LABELS)
+        assert all(set(v) == {"precision", "recall", "f1", "support"} for v in m["per_class"].values())
+        assert np.array(m["confusion_matrix"]).shape == (4, 4) and np.sum(m["confusion_matrix"]) == n
+    assert "macro-F1" in capsys.readouterr().out
+    assert cli(["evaluate", "--models", str(models), "--data", str(SAMPLES), "--split", "test"]) == 0
+
+
+def test_cli_reports_errors_clearly(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "body": "text", "topic": "diplomacy"}\n{"id": "2", "body": "x", "topic": "war"}\n')
+    assert cli(["train-classifier", "--data", str(bad), "--models", str(tmp_path / "m")]) == 2
+    assert f"{bad}:2: unknown topic label 'war'" in capsys.readouterr().err
+    assert cli(["evaluate", "--models", str(tmp_path / "empty"), "--data", str(SAMPLES)]) == 2
+    assert "train-classifier" in capsys.readouterr().err
+
+
+def test_base_model_resolution(monkeypatch, tmp_path):
+    from transformers import AutoConfig
+    assert resolve_base("minilm") == str(bundled_minilm()) == resolve_base(None)
+    assert resolve_base(str(bundled_minilm())) == str(bundled_minilm())
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        resolve_base("./no/such/dir")
+    with pytest.raises(ModelLoadError, match="not a model directory"):
+        resolve_base(str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match="HF_HUB_OFFLINE"):
+        load_pretrained(AutoConfig, resolve_base("newsdesk-test/not-a-real-model"))
