@@ -16,7 +16,7 @@ from typing import Iterator
 
 LABELS = ("diplomacy", "reconstruction_finance", "military", "other")
 TEXT_FIELDS = ("headline", "teaser", "body")
-FIELDS = ("id", "headline", "teaser", "body", "topic", "date", "source")
+FIELDS = ("id", "headline", "teaser", "body", "topic", "date", "source", "sure")
 
 
 class DataError(ValueError):
@@ -39,6 +39,7 @@ class Article:
     topic: str | None = None
     date: str | None = None
     source: str | None = None
+    sure: bool | None = None  # False where the annotator found the topic label ambiguous
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not self.id.strip():
@@ -49,6 +50,8 @@ class Article:
                 raise TypeError(f"article field {name!r} must be a string or None, got {type(value).__name__}")
             if isinstance(value, str) and not value.strip():
                 setattr(self, name, None)  # "" and whitespace mean absent
+        if self.sure is not None and not isinstance(self.sure, bool):
+            raise TypeError(f"article field 'sure' must be true, false or None, got {self.sure!r}")
         if not any(getattr(self, f) for f in TEXT_FIELDS):
             raise ValueError(f"article {self.id!r} has no text: headline, teaser and body are all empty")
         if self.topic is not None and self.topic not in LABELS:
@@ -124,8 +127,14 @@ def _open_bytes(path: Path):
 def _record_to_article(rec: dict, fmap: FieldMap, path: Path, line: int, require_topic: bool) -> Article:
     def get(name):
         value = rec.get(fmap.column(name))
-        if value is None:
+        if value is None or (name == "sure" and value == ""):
             return None
+        if name == "sure":
+            if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+                return value.strip().lower() in ("true", "1", "yes")
+            if not isinstance(value, bool):
+                raise DataError(path, line, f"field {fmap.column(name)!r} must be true or false, got {value!r}")
+            return value
         if name == "id" and isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, str):
@@ -139,6 +148,8 @@ def _record_to_article(rec: dict, fmap: FieldMap, path: Path, line: int, require
         values["id"] = f"{path.name}:{line}"
     if values["topic"] is not None:
         values["topic"] = values["topic"].strip() or None
+    if values["sure"] is not None and values["topic"] is None:
+        values["sure"] = None
     if not any(values[f] and values[f].strip() for f in TEXT_FIELDS):
         cols = ", ".join(repr(fmap.column(f)) for f in TEXT_FIELDS)
         raise DataError(path, line, f"no text: fields {cols} are all missing or empty")

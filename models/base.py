@@ -47,8 +47,16 @@ def resolve_base(name: str | os.PathLike | None) -> str:
     return name  # a Hub id; load_pretrained turns failures into a clear message
 
 
+def quiet_transformers() -> None:
+    """Keep transformers' load reports and weight-loading bars out of our output (errors still show)."""
+    from transformers.utils import logging as hf_logging
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def load_pretrained(loader, name: str, **kwargs):
     """Call ``loader.from_pretrained(name)`` and turn Hub/IO failures into a ModelLoadError."""
+    quiet_transformers()
     try:
         return loader.from_pretrained(name, **kwargs)
     except (OSError, ValueError) as e:

@@ -22,7 +22,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
-from .base import ModelLoadError, atomic_dir, load_pretrained, resolve_base
+from .base import ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, resolve_base
 
 
 def article_text(item) -> str:
@@ -38,6 +38,16 @@ def article_text(item) -> str:
     if not text.strip():
         raise ValueError("article text is empty or whitespace only; give a headline, teaser or body")
     return text
+
+
+def int8(model: nn.Module) -> nn.Module:
+    """A copy of `model` with its linear layers dynamically quantized to int8. Activation scales are computed
+    per call, so results depend on what else is in the batch: run it one input at a time where that matters."""
+    with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
+        warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
+        q = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    q.newsdesk_quantized = True
+    return q.eval()
 
 
 class MeanPoolClassifier(nn.Module):
@@ -80,9 +90,11 @@ class TopicClassifier:
         return cls(MeanPoolClassifier(encoder, len(labels)), tokenizer, max_length=max_length)
 
     @classmethod
-    def from_pretrained(cls, directory, num_threads: int | None = None, quantize: bool = True) -> "TopicClassifier":
-        """Load a trained model directory. ``quantize`` (default) converts the linear layers to int8 with
-        dynamic quantization: about 3x faster on CPU, probabilities within about 0.01 of float32."""
+    def from_pretrained(cls, directory, num_threads: int | None = None, quantize: bool = False) -> "TopicClassifier":
+        """Load a trained model directory (float32). ``quantize=True`` converts the linear layers to int8 with
+        dynamic quantization: about 2x faster on CPU, but activation scales are then computed per batch, so an
+        article's probabilities depend on which articles share its batch (docs/BENCHMARKS.md measures how
+        often the label flips). float32 results do not depend on batching."""
         directory = Path(directory)
         if not (directory / "config.json").exists():
             raise ModelLoadError(
@@ -90,16 +102,14 @@ class TopicClassifier:
                 f"`newsdesk train-classifier --models {directory.parent}` (or `make train`)")
         if not (directory / "model.safetensors").exists():
             raise ModelLoadError(f"{directory} has no model.safetensors (only safetensors weights are loaded)")
+        quiet_transformers()
         config = AutoConfig.from_pretrained(directory)
         model = MeanPoolClassifier(AutoModel.from_config(config, add_pooling_layer=False), len(config.id2label))
         model.load_state_dict(load_file(str(directory / "model.safetensors")))
         tokenizer = AutoTokenizer.from_pretrained(directory)
         extra = getattr(config, "newsdesk", None) or {}
         if quantize:
-            with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
-                warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-            model.newsdesk_quantized = True
+            model = int8(model)
         return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
                    max_length=extra.get("max_length", 256), num_threads=num_threads)
 

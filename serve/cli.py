@@ -44,6 +44,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
 
+    p = sub.add_parser("train-summarizer", help="train the headline/teaser summarizer")
+    _common(p)
+    _data_flags(p)
+    p.add_argument("--data", nargs="+", required=True, metavar="FILE",
+                   help="JSONL(.gz)/CSV with a body and a headline and/or teaser")
+    p.add_argument("--base-model", default=DEFAULT_BASE,
+                   help="'minilm' (bundled: BERT2BERT warm start), a local seq2seq checkpoint or a Hub id (T5, BART)")
+    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for training")
+    p.add_argument("--max-steps", type=int, default=None)
+    p.add_argument("--max-pairs", type=int, default=None, help="use at most this many training pairs")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--decoder-layers", type=int)
+    p.add_argument("--max-input-tokens", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true")
+
     p = sub.add_parser("evaluate", help="score trained models and their baselines on a labelled file")
     _common(p)
     _data_flags(p)
@@ -52,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", choices=["all", "train", "valid", "test"], default="all",
                    help="score only this split of the data (the same hash split as training)")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--limit", type=int, default=None, help="score only the first N articles (after --split)")
+    p.add_argument("--tasks", default="topic,summary", help="comma-separated: topic, summary")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("summarize", help="print a headline and teaser for each article of a file")
+    _common(p)
+    _data_flags(p)
+    p.add_argument("data", nargs="+", metavar="FILE")
+    p.add_argument("--limit", type=int, default=None, help="only the first N articles")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
 
     p = sub.add_parser("classify", help="print the topic and probabilities for each article of a file")
     _common(p)
@@ -72,10 +102,38 @@ def main(argv=None) -> int:
                          max_length=args.max_length, seed=args.seed, resume=args.resume, num_threads=args.threads,
                          skip_bad=args.skip_bad, fields=args.fields, progress=not args.no_progress)
             train_classifier(ClassifierArgs(**{k: v for k, v in given.items() if v is not None}))
+        elif args.command == "train-summarizer":
+            from training.train_summarizer import SummarizerArgs, train_summarizer
+            given = dict(data=args.data, models=args.models, base_model=args.base_model, max_minutes=args.max_minutes,
+                         max_steps=args.max_steps, max_pairs=args.max_pairs, epochs=args.epochs,
+                         batch_size=args.batch_size, lr=args.lr, decoder_layers=args.decoder_layers,
+                         max_input_tokens=args.max_input_tokens, seed=args.seed, resume=args.resume,
+                         num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,
+                         progress=not args.no_progress)
+            train_summarizer(SummarizerArgs(**{k: v for k, v in given.items() if v is not None}))
         elif args.command == "evaluate":
             from training.evaluate import evaluate
+            tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
+            if not set(tasks) <= {"topic", "summary"}:
+                raise ValueError(f"--tasks takes topic and/or summary, got {args.tasks!r}")
             evaluate(args.models, args.data, out=args.out, split=args.split, batch_size=args.batch_size,
-                     fields=args.fields, skip_bad=args.skip_bad)
+                     fields=args.fields, skip_bad=args.skip_bad, tasks=tasks, limit=args.limit,
+                     progress=not args.no_progress)
+        elif args.command == "summarize":
+            from data import FieldMap, read_articles
+            from models.summarizer import Summarizer
+            bad = []
+            articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+            articles = [a for a in articles if a.body][: args.limit or None]
+            summ = Summarizer.from_pretrained(os.path.join(args.models, "summarizer"))
+            for article, s in zip(articles, summ.summarize([a.body for a in articles])):
+                if args.json:
+                    print(json.dumps({"id": article.id, **{k: v for k, v in s.to_dict().items() if k != "sentences"}}))
+                else:
+                    print(f"{article.id}\n  headline [{s.headline_source}]: {s.headline}\n"
+                          f"  teaser   [{s.teaser_source}]: {s.teaser}")
+            for b in bad:
+                print(f"skipped {b}", file=sys.stderr)
         elif args.command == "classify":
             from data import FieldMap, read_articles
             from models.classifier import TopicClassifier

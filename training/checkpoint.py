@@ -23,9 +23,10 @@ def _optimizer_tensors(optimizer) -> tuple[dict, dict]:
 def save_checkpoint(directory, model, optimizer, state: dict, best_state: dict | None) -> None:
     """Atomically write model weights, best weights so far, optimizer moments and the loop state."""
     with atomic_dir(directory) as tmp:
-        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+        save_file({k: v.detach().clone().contiguous() for k, v in model.state_dict().items()},
+                  str(tmp / "model.safetensors"))  # clone: tied weights share memory
         if best_state is not None:
-            save_file({k: v.contiguous() for k, v in best_state.items()}, str(tmp / "best.safetensors"))
+            save_file({k: v.detach().clone().contiguous() for k, v in best_state.items()}, str(tmp / "best.safetensors"))
         tensors, groups = _optimizer_tensors(optimizer)
         save_file(tensors, str(tmp / "optimizer.safetensors"))
         (tmp / "optimizer.json").write_text(json.dumps(groups))

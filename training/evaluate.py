@@ -1,14 +1,18 @@
-"""`newsdesk evaluate`: score the trained models on any labelled file, beside their baselines.
+"""`newsdesk evaluate`: score the trained models on any file, beside their baselines.
 
-Output JSON (stable names; outside checks read them):
-    {"topic": {n, accuracy, macro_f1, ece, per_class: {label: {precision, recall, f1, support}},
-               confusion_matrix, labels},
-     "topic_baseline": {same keys, TF-IDF + logistic regression stored with the classifier},
-     "data": ..., "split": ..., "models": ...}
+Output JSON (stable names; outside checks read them). Each section appears when the data has what it needs:
+    "topic", "topic_baseline": rows with a topic label: n, accuracy, macro_f1, ece,
+        per_class {label: {precision, recall, f1, support}}, confusion_matrix (rows true, columns predicted), labels
+    "headline", "teaser": rows with a body and that reference: n, rouge1, rouge2, rougeL (F1, 0-1, stemmed),
+        mean_words, novel_word_share, unsupported_share (after the guard), fallback_share, and extras
+    "headline_lead" (first 12 words), "teaser_lead" (first sentence), "teaser_extractive" (the selector):
+        the same keys
 """
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -17,32 +21,119 @@ from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import ModelLoadError
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
+from models.extractive import lead_sentence, lead_words, salience, select_teaser, split_sentences
+from models.guard import Guard, number_supported, quantities
 from .metrics import classification_metrics, format_table
+from .rouge import rouge_scores
+
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def summary_metrics(outputs: list[str], references: list[str], bodies: list[str], sources: list[str] | None = None,
+                    raw: list[str] | None = None) -> dict:
+    """ROUGE against references plus length, novelty and faithfulness shares for one kind of output."""
+    m = rouge_scores(outputs, references)
+    words = [len(o.split()) for o in outputs]
+    novel, unsupported = [], []
+    for out, body in zip(outputs, bodies):
+        toks = _WORDS.findall(out.lower())
+        vocab = set(_WORDS.findall(body.lower()))
+        novel.append(sum(t not in vocab for t in toks) / len(toks) if toks else 0.0)
+        art = quantities(body)
+        unsupported.append(any(not number_supported(q, art) for q in quantities(out)))
+    m.update(mean_words=float(np.mean(words)) if words else 0.0,
+             novel_word_share=float(np.mean(novel)) if novel else 0.0,
+             unsupported_share=float(np.mean(unsupported)) if unsupported else 0.0,
+             fallback_share=float(np.mean([s == "extractive" for s in sources])) if sources else 0.0)
+    if sources:
+        m["sources"] = dict(Counter("generator (later beam candidate)" if s.startswith("generator (") else s
+                                    for s in sources))
+    if raw is not None:  # the generator's best beam before the guard
+        m["unsupported_share_before_guard"] = float(np.mean([
+            any(not number_supported(q, quantities(b)) for q in quantities(r or "")) for r, b in zip(raw, bodies)]))
+        m["unsupported_name_share_before_guard"] = float(np.mean([
+            bool(Guard(b).check(r or "").unsupported_names) for r, b in zip(raw, bodies)]))
+    return m
+
+
+def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = True) -> dict:
+    from models.summarizer import Summarizer
+    from tqdm.auto import tqdm
+
+    with_body = [a for a in articles if a.body and a.body.strip() and (a.headline or a.teaser)]
+    if not with_body:
+        return {}
+    summ = Summarizer.from_pretrained(Path(models) / "summarizer")
+    outs = []
+    for s in tqdm(range(0, len(with_body), batch_size), desc="summarize", disable=not progress):
+        outs += summ.summarize([a.body for a in with_body[s:s + batch_size]], batch_size=batch_size)
+    result = {}
+    enc = summ.sentence_encoder()
+    for task in ("headline", "teaser"):
+        idx = [i for i, a in enumerate(with_body) if getattr(a, task)]
+        if not idx:
+            continue
+        refs = [getattr(with_body[i], task) for i in idx]
+        bodies = [with_body[i].body for i in idx]
+        result[task] = summary_metrics([getattr(outs[i], task) for i in idx], refs, bodies,
+                                       [getattr(outs[i], f"{task}_source") for i in idx],
+                                       [outs[i].raw.get(task) for i in idx])
+        if task == "headline":
+            result["headline_lead"] = summary_metrics([lead_words(b, 12) for b in bodies], refs, bodies)
+        else:
+            result["teaser_lead"] = summary_metrics([lead_sentence(b) for b in bodies], refs, bodies)
+            picks = []
+            for b in bodies:
+                sents = split_sentences(b)
+                picks.append(select_teaser(sents, salience(enc.encode(sents)))[0])
+            result["teaser_extractive"] = summary_metrics(picks, refs, bodies)
+    return result
+
+
+def format_summary_table(result: dict) -> str:
+    names = [k for k in ("headline", "headline_lead", "teaser", "teaser_lead", "teaser_extractive") if k in result]
+    keys = ("n", "rouge1", "rouge2", "rougeL", "mean_words", "novel_word_share", "unsupported_share", "fallback_share")
+    out = [f"{'':20}" + "".join(f"{n:>18}" for n in names)]
+    for k in keys:
+        out.append(f"{k:20}" + "".join(f"{result[n][k]:>18}" if k == "n" else f"{result[n][k]:>18.3f}" for n in names))
+    return "\n".join(out)
 
 
 def evaluate(models: str, data, out: str | None = None, split: str = "all", batch_size: int = 32,
-             fields=(), skip_bad: bool = False, valid_fraction: float = 0.15, test_fraction: float = 0.15) -> dict:
+             fields=(), skip_bad: bool = False, valid_fraction: float = 0.15, test_fraction: float = 0.15,
+             tasks=("topic", "summary"), limit: int | None = None, progress: bool = True) -> dict:
     bad = []
     articles = read_articles(data, FieldMap.parse(fields), skip_bad=skip_bad, bad_rows=bad)
     if split != "all":
         articles = split_articles(articles, valid=valid_fraction, test=test_fraction)[split]
+    if limit:
+        articles = articles[:limit]
     result = {"data": [str(d) for d in ([data] if isinstance(data, (str, Path)) else data)], "split": split,
               "models": str(models), "rows": len(articles), "bad_rows": [str(b) for b in bad]}
-    labelled = [a for a in articles if a.topic]
-    if not labelled:
-        raise ValueError(f"nothing to evaluate: no article in {', '.join(result['data'])} (split {split}) "
-                         "has a topic label")
-    clf_dir = Path(models) / "classifier"
-    clf = TopicClassifier.from_pretrained(clf_dir)
-    y = np.array([clf.labels.index(a.topic) for a in labelled])
-    texts = [a.text for a in labelled]
-    result["topic"] = classification_metrics(y, clf.probabilities(texts, batch_size=batch_size), clf.labels)
-    if not (clf_dir / "baseline" / "baseline.json").exists():
-        raise ModelLoadError(f"{clf_dir} has no TF-IDF baseline (baseline/); retrain with newsdesk train-classifier")
-    baseline = TfidfBaseline.load(clf_dir / "baseline")
-    assert baseline.labels == clf.labels == list(LABELS)
-    result["topic_baseline"] = classification_metrics(y, baseline.predict_proba(texts), baseline.labels)
-    print(format_table({"model": result["topic"], "tfidf_baseline": result["topic_baseline"]}))
+    labelled = [a for a in articles if a.topic] if "topic" in tasks else []
+    summarizable = [a for a in articles if a.body and (a.headline or a.teaser)] if "summary" in tasks else []
+    if not labelled and not summarizable:
+        raise ValueError(f"nothing to evaluate in {', '.join(result['data'])} (split {split}): no row has a topic "
+                         "label, and none has a body with a headline or teaser")
+    if labelled:
+        clf_dir = Path(models) / "classifier"
+        clf = TopicClassifier.from_pretrained(clf_dir)
+        y = np.array([clf.labels.index(a.topic) for a in labelled])
+        texts = [a.text for a in labelled]
+        result["topic"] = classification_metrics(y, clf.probabilities(texts, batch_size=batch_size), clf.labels)
+        if not (clf_dir / "baseline" / "baseline.json").exists():
+            raise ModelLoadError(f"{clf_dir} has no TF-IDF baseline (baseline/); retrain with newsdesk train-classifier")
+        baseline = TfidfBaseline.load(clf_dir / "baseline")
+        assert baseline.labels == clf.labels == list(LABELS)
+        result["topic_baseline"] = classification_metrics(y, baseline.predict_proba(texts), baseline.labels)
+        print(format_table({"model": result["topic"], "tfidf_baseline": result["topic_baseline"]}))
+    if summarizable:
+        if (Path(models) / "summarizer" / "config.json").exists() or not labelled:
+            result.update(evaluate_summaries(models, summarizable, batch_size=min(batch_size, 16), progress=progress))
+            print(format_summary_table(result))
+        else:
+            result["skipped"] = ["headline", "teaser"]
+            print(f"note: no summarizer in {models}; headlines and teasers not scored")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(result, indent=2))

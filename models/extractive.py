@@ -1,0 +1,135 @@
+"""Sentences, lead baselines and the extractive teaser selector (no training needed).
+
+The selector scores each sentence by salience (cosine of its MiniLM sentence embedding to the article's
+centroid) plus a lead bias, and takes the best one (and its successor when it is short). It is the summarizer's
+fallback and a baseline beside the lead sentence (teaser) and the first 12 words (headline).
+"""
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import torch
+
+_ABBREV = ("Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Rep", "Sen", "Gov", "St",
+           "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "No", "Vol",
+           "U.S", "U.K", "U.N", "E.U", "Inc", "Co", "Corp", "Ltd", "Jr", "Sr", "vs", "approx", "est", "i.e", "e.g")
+_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_PROTECT = re.compile(r"\b(" + "|".join(re.escape(a) for a in _ABBREV) + r")\.(?=\s)")
+_INITIAL = re.compile(r"\b([A-Z])\.(?=\s[A-Z])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text, paragraph breaks respected, common abbreviations (U.S., Feb., Mr.) kept whole."""
+    out = []
+    for para in re.split(r"\n\s*\n|\r\n\s*\r\n", text or ""):
+        para = " ".join(para.split())
+        if not para:
+            continue
+        guarded = _INITIAL.sub(r"\1<DOT>", _PROTECT.sub(r"\1<DOT>", para))
+        for sent in _BOUNDARY.split(guarded):
+            sent = sent.replace("<DOT>", ".").strip()
+            if sent:
+                out.append(sent)
+    return out
+
+
+def lead_words(body: str, n: int = 12) -> str:
+    """The headline baseline: the article's first n words."""
+    return " ".join((body or "").split()[:n])
+
+
+def lead_sentence(body: str) -> str:
+    """The teaser baseline: the article's first sentence (Lead-1)."""
+    sents = split_sentences(body)
+    return sents[0] if sents else ""
+
+
+class SentenceEncoder:
+    """all-MiniLM-L6-v2 sentence embeddings (mean pooling, unit length), int8 on CPU."""
+
+    def __init__(self, model_dir=None, quantize: bool = True):
+        from transformers import AutoModel, AutoTokenizer
+
+        from .base import load_pretrained, resolve_base
+        where = resolve_base(model_dir)
+        self.tokenizer = load_pretrained(AutoTokenizer, where)
+        model = load_pretrained(AutoModel, where, add_pooling_layer=False).eval()
+        if quantize:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model
+
+    @torch.inference_mode()
+    def encode(self, sentences: list[str], batch_size: int = 64) -> np.ndarray:
+        out = np.zeros((len(sentences), self.model.config.hidden_size), dtype=np.float32)
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            enc = self.tokenizer([sentences[i] for i in idx], truncation=True, max_length=128, padding=True,
+                                 return_tensors="pt")
+            hidden = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+            out[idx] = torch.nn.functional.normalize(emb, dim=-1).numpy()
+        return out
+
+
+def salience(embeddings: np.ndarray, lead_weight: float = 0.15) -> np.ndarray:
+    """Cosine of each sentence to the article centroid, plus a bias that decays with position."""
+    if len(embeddings) == 0:
+        return np.zeros(0)
+    centroid = embeddings.mean(0)
+    centroid /= np.linalg.norm(centroid) + 1e-9
+    positions = np.arange(len(embeddings))
+    return embeddings @ centroid + lead_weight / (1.0 + positions)
+
+
+def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45, min_words: int = 8) -> tuple[str, list[int]]:
+    """The best-scoring sentence of a usable length (and the next one when both fit in `max_words`)."""
+    if not sentences:
+        return "", []
+    lengths = [len(s.split()) for s in sentences]
+    usable = [i for i in range(len(sentences)) if min_words <= lengths[i] <= max_words] or list(range(len(sentences)))
+    best = max(usable, key=lambda i: scores[i])
+    chosen = [best]
+    if lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words:
+        chosen.append(best + 1)
+    text = " ".join(sentences[i] for i in chosen)
+    if len(text.split()) > max_words:  # one very long sentence: cut at a word boundary
+        text = " ".join(text.split()[:max_words]).rstrip(",;:") + "…"
+    return text, chosen
+
+
+def extractive_headline(sentence: str, max_words: int = 14) -> str:
+    """A headline cut from a source sentence: its main clause, at most `max_words` words, no final stop."""
+    s = re.sub(r",?\s+(?:the [\w' ]+|[\w']+ [\w']+) (?:said|says|reported|announced)\b.*$", "", sentence)
+    s = re.sub(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", "", s)
+    words = s.split()
+    if len(words) > max_words:
+        cut = words[:max_words]
+        for i in range(len(cut) - 1, 5, -1):  # prefer ending at a clause break
+            if cut[i].endswith((",", ";", ":")):
+                cut = cut[: i + 1]
+                break
+        words = cut
+    return " ".join(words).rstrip(".,;:")
+
+
+def cut_to_budget(sentences: list[str], token_counts: list[int], budget: int, scores=None, lead: int = 3) -> list[int]:
+    """Indices of the sentences to keep (in article order) so their tokens fit `budget`: the first `lead`
+    sentences, then the most salient of the rest. A sentence longer than the whole budget is kept first and
+    truncated by the tokenizer."""
+    if sum(token_counts) <= budget:
+        return list(range(len(sentences)))
+    keep, used = [], 0
+    rest = list(range(lead, len(sentences)))
+    if scores is not None:
+        rest.sort(key=lambda i: -scores[i])
+    for i in list(range(min(lead, len(sentences)))) + rest:
+        if used + token_counts[i] <= budget or not keep:
+            keep.append(i)
+            used += token_counts[i]
+    return sorted(keep)

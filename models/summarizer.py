@@ -1,0 +1,356 @@
+"""Summarizer: a headline and a teaser for each article body, checked against the article before release.
+
+    s = Summarizer.from_pretrained("artifacts/summarizer")
+    s.summarize(["The World Bank will provide $200 million ..."])[0]
+    # Summary(headline="World Bank to provide $200 million ...", teaser="...", headline_source="generator", ...)
+
+One sequence-to-sequence model writes both outputs; the first decoder token selects which ([unused0] headline,
+[unused1] teaser), so one encoder pass serves both. Long bodies are cut to the input budget by keeping the lead
+and the most salient sentences. Every candidate goes through the faithfulness guard (models/guard.py): the first
+beam candidate whose numbers and names the article supports is used; if none is, the extractive selector
+(models/extractive.py) writes the output. Each Summary says which path wrote it.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import (AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoTokenizer, BertConfig, BertLMHeadModel,
+                          EncoderDecoderModel)
+from transformers.modeling_outputs import BaseModelOutput
+
+from .classifier import int8
+from .base import ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, resolve_base
+from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser,
+                         split_sentences)
+from .guard import Guard
+
+TASKS = ("headline", "teaser")
+CONTROL_TOKENS = {"headline": "[unused0]", "teaser": "[unused1]"}
+
+
+@dataclass
+class GenerationSettings:
+    max_input_tokens: int = 256
+    num_beams: int = 4
+    no_repeat_ngram_size: int = 3
+    headline_max_tokens: int = 24
+    headline_min_tokens: int = 4
+    headline_max_words: int = 14
+    teaser_max_tokens: int = 64
+    teaser_min_tokens: int = 10
+    teaser_max_words: int = 45
+    length_penalty: float = 1.0
+
+
+@dataclass
+class Summary:
+    headline: str
+    teaser: str
+    headline_source: str          # "generator", "generator (beam candidate k)" or "extractive"
+    teaser_source: str
+    evidence: list = field(default_factory=list)   # indices of the body sentences the outputs rest on
+    sentences: list = field(default_factory=list)  # the body's sentences (for showing the evidence)
+    warnings: list = field(default_factory=list)
+    raw: dict = field(default_factory=dict)        # the generator's best beam per output, before the guard
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\s+([,.;:!?%)])", r"\1", text)
+    text = re.sub(r"([($])\s+", r"\1", text)
+    text = re.sub(r"\s*([-–/'’])\s*(?=\w)", lambda m: m.group(1) if m.group(1) in "-/'’" else f" {m.group(1)} ", text)
+    text = re.sub(r"(\d)\s*,\s*(\d{3})", r"\1,\2", text)
+    text = re.sub(r"(\d)\s*\.\s*(\d)", r"\1.\2", text)
+    return " ".join(text.split()).strip()
+
+
+class Truecaser:
+    """Restores capitals in lower-cased model output: a word takes the casing it has in the article, else the
+    casing most common for it in the training corpus (`lexicon`), else lower case; sentences start upper-case."""
+
+    def __init__(self, lexicon: dict | None = None):
+        self.lexicon = lexicon or {}
+
+    @staticmethod
+    def article_casing(article: str) -> dict:
+        forms: dict[str, dict[str, int]] = {}
+        for sent in split_sentences(article):
+            for i, w in enumerate(re.findall(r"[\w'’-]+", sent)):
+                if i == 0 and w[:1].isupper() and w[1:].islower():
+                    continue  # sentence-initial capital says nothing
+                forms.setdefault(w.lower(), {}).setdefault(w, 0)
+                forms[w.lower()][w] += 1
+        return {k: max(v, key=v.get) for k, v in forms.items()}
+
+    def __call__(self, text: str, article: str) -> str:
+        casing = self.article_casing(article)
+
+        def fix(m):
+            w = m.group(0)
+            if not w.islower():
+                return w
+            return casing.get(w, self.lexicon.get(w, w))
+
+        text = re.sub(r"[\w'’-]+", fix, text)
+        return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+
+
+def bert2bert(base: str | None = None, decoder_layers: int = 2) -> EncoderDecoderModel:
+    """Warm-start an encoder-decoder from a BERT-style checkpoint (Rothe et al. 2020): the encoder is the
+    checkpoint; the decoder takes its embeddings and its first `decoder_layers` layers, with new cross-attention."""
+    where = resolve_base(base)
+    encoder = load_pretrained(AutoModel, where, add_pooling_layer=False)
+    cfg = BertConfig.from_dict({**encoder.config.to_dict(), "is_decoder": True, "add_cross_attention": True,
+                                "num_hidden_layers": decoder_layers, "tie_word_embeddings": True})
+    decoder = BertLMHeadModel(cfg)
+    state = {k: v for k, v in encoder.state_dict().items()
+             if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < decoder_layers}
+    missing, _ = decoder.bert.load_state_dict(state, strict=False)
+    assert all("crossattention" in k for k in missing), missing
+    decoder.cls.predictions.decoder.weight = decoder.bert.embeddings.word_embeddings.weight
+    decoder.cls.predictions.transform.dense.weight.data.copy_(torch.eye(cfg.hidden_size))  # start as identity
+    decoder.cls.predictions.transform.dense.bias.data.zero_()
+    return EncoderDecoderModel(encoder=encoder, decoder=decoder)
+
+
+def lexical_salience(sentences: list[str]) -> np.ndarray:
+    """Cheap salience for cutting long inputs: overlap of a sentence's content words with the whole article."""
+    bags = [set(w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) > 3) for s in sentences]
+    counts: dict[str, int] = {}
+    for bag in bags:
+        for w in bag:
+            counts[w] = counts.get(w, 0) + 1
+    return np.array([sum(counts[w] - 1 for w in bag) / (len(bag) ** 0.5 + 1) for bag in bags], dtype=float)
+
+
+class Summarizer:
+    def __init__(self, model, tokenizer, settings: GenerationSettings | None = None, casing: dict | None = None,
+                 quantize: bool = False, control: str = "decoder_token"):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.settings = settings or GenerationSettings()
+        self.casing = casing or {}
+        self.control = control  # "decoder_token" (BERT2BERT) or "prefix" (T5/BART: "headline: ..." input)
+        self._sentence_encoder = None
+        # int8 encoder copy, run one article at a time (int8 scales activations per call, so batching articles
+        # together would make one article's output depend on another's); the decoder stays float32.
+        self.fast_encoder = int8(self.model.encoder) if quantize and control == "decoder_token" else None
+
+    @property
+    def casing(self) -> dict:
+        """{lower: Cased} for words the training corpus usually capitalises (truecasing and name spotting)."""
+        return self._casing
+
+    @casing.setter
+    def casing(self, lexicon: dict) -> None:
+        self._casing = dict(lexicon)
+        self.truecase = Truecaser(self._casing)
+        self.name_words = frozenset(k for k, v in self._casing.items() if v[:1].isupper())
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_base(cls, base_model: str | None = None, decoder_layers: int = 2, **kw) -> "Summarizer":
+        """A fresh model: BERT2BERT from the bundled MiniLM (default), or any seq2seq checkpoint."""
+        where = resolve_base(base_model)
+        tokenizer = load_pretrained(AutoTokenizer, where)
+        config = load_pretrained(AutoConfig, where)
+        if getattr(config, "is_encoder_decoder", False):
+            model = load_pretrained(AutoModelForSeq2SeqLM, where)
+            return cls(model, tokenizer, control="prefix", **kw)
+        model = bert2bert(where, decoder_layers)
+        model.config.decoder_start_token_id = tokenizer.convert_tokens_to_ids(CONTROL_TOKENS["headline"])
+        model.config.pad_token_id = tokenizer.pad_token_id
+        model.config.eos_token_id = tokenizer.sep_token_id
+        model.config.decoder.eos_token_id = tokenizer.sep_token_id
+        return cls(model, tokenizer, **kw)
+
+    @classmethod
+    def from_pretrained(cls, directory, quantize: bool = True) -> "Summarizer":
+        directory = Path(directory)
+        if not (directory / "config.json").exists():
+            raise ModelLoadError(f"no trained summarizer in {directory}: train one with "
+                                 f"`newsdesk train-summarizer --models {directory.parent}` (or `make train`)")
+        if not (directory / "model.safetensors").exists():
+            raise ModelLoadError(f"{directory} has no model.safetensors (only safetensors weights are loaded)")
+        quiet_transformers()
+        config = AutoConfig.from_pretrained(directory)
+        extra = getattr(config, "newsdesk", None) or {}
+        if extra.get("control", "decoder_token") == "prefix":
+            model = AutoModelForSeq2SeqLM.from_pretrained(directory, use_safetensors=True)
+        else:
+            model = EncoderDecoderModel.from_pretrained(directory, use_safetensors=True)
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+        casing_file = directory / "casing.json"
+        casing = json.loads(casing_file.read_text(encoding="utf-8")) if casing_file.exists() else {}
+        settings = GenerationSettings(**extra.get("generation", {}))
+        return cls(model, tokenizer, settings, casing, quantize=quantize, control=extra.get("control", "decoder_token"))
+
+    def _write(self, directory: Path) -> None:
+        self.model.config.newsdesk = {"task": "headline-and-teaser", "control": self.control,
+                                      "generation": asdict(self.settings)}
+        self.model.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+        (directory / "casing.json").write_text(json.dumps(self.casing, ensure_ascii=False), encoding="utf-8")
+
+    def save_pretrained(self, directory) -> None:
+        with atomic_dir(directory) as tmp:
+            self._write(tmp)
+
+    # --- inputs -------------------------------------------------------------------------------
+    def prepare(self, body: str) -> tuple[str, list[str], list[int], bool]:
+        """(model input, body sentences, indices kept, whether the body was cut) for one body."""
+        if not isinstance(body, str):
+            raise TypeError(f"article body must be a string, got {type(body).__name__}")
+        if not body.strip():
+            raise ValueError("article body is empty or whitespace only")
+        sentences = split_sentences(body) or [" ".join(body.split())]
+        counts = [len(ids) for ids in self.tokenizer(sentences, add_special_tokens=False)["input_ids"]]
+        budget = self.settings.max_input_tokens - 2
+        keep = cut_to_budget(sentences, counts, budget, lexical_salience(sentences))
+        return " ".join(sentences[i] for i in keep), sentences, keep, len(keep) < len(sentences) or sum(counts) > budget
+
+    def tokenize_inputs(self, texts: list[str], task: str | None = None):
+        if self.control == "prefix":
+            texts = [f"{task}: {t}" for t in texts]
+        return self.tokenizer(texts, truncation=True, max_length=self.settings.max_input_tokens, padding=True,
+                              return_tensors="pt")
+
+    def control_ids(self, task: str) -> list[int]:
+        if self.control == "prefix":
+            return []
+        return [self.tokenizer.convert_tokens_to_ids(CONTROL_TOKENS[task])]
+
+    # --- generation ---------------------------------------------------------------------------
+    @torch.inference_mode()
+    def candidates(self, inputs: list[str], task: str, num_return: int | None = None) -> list[list[str]]:
+        """Beam candidates (best first) of one output kind for each prepared input."""
+        return self.generate_all(inputs, (task,), num_return)[task]
+
+    @torch.inference_mode()
+    def generate_all(self, inputs: list[str], tasks=TASKS, num_return: int | None = None) -> dict:
+        """{task: [[candidates of input 0], ...]}. With a control token, one encoder pass and one beam search
+        serve every task (rows: input x task); with a task prefix, one pass per task."""
+        s = self.settings
+        n = num_return or s.num_beams
+        limits = {"headline": (s.headline_min_tokens, s.headline_max_tokens),
+                  "teaser": (s.teaser_min_tokens, s.teaser_max_tokens)}
+        common = dict(num_beams=s.num_beams, num_return_sequences=n, no_repeat_ngram_size=s.no_repeat_ngram_size,
+                      length_penalty=s.length_penalty, early_stopping=True)
+        if self.control == "prefix":
+            out = {}
+            for task in tasks:
+                enc = self.tokenize_inputs(inputs, task)
+                seqs = self.model.generate(**enc, **common, min_new_tokens=limits[task][0],
+                                           max_new_tokens=limits[task][1])
+                texts = self._decode(seqs)
+                out[task] = [texts[i * n:(i + 1) * n] for i in range(len(inputs))]
+            return out
+        states, mask = self.encode(inputs)
+        k = len(tasks)
+        start = torch.tensor([self.control_ids(t) for _ in inputs for t in tasks])
+        seqs = self.model.generate(
+            encoder_outputs=BaseModelOutput(last_hidden_state=states.repeat_interleave(k, dim=0)),
+            attention_mask=mask.repeat_interleave(k, dim=0), decoder_input_ids=start,
+            pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.sep_token_id,
+            decoder_start_token_id=start[0, 0].item(), **common,
+            min_new_tokens=min(limits[t][0] for t in tasks), max_new_tokens=max(limits[t][1] for t in tasks))
+        texts = self._decode(seqs)
+        return {t: [texts[(i * k + j) * n:(i * k + j + 1) * n] for i in range(len(inputs))] for j, t in enumerate(tasks)}
+
+    @torch.inference_mode()
+    def encode_one(self, text: str) -> torch.Tensor:
+        """Encoder states (tokens x hidden) of one prepared input."""
+        enc = self.tokenize_inputs([text])
+        encoder = self.fast_encoder or self.model.encoder
+        return encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state[0]
+
+    def encode(self, inputs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded encoder states and mask for prepared inputs, each encoded on its own."""
+        states = [self.encode_one(t) for t in inputs]
+        n = max(s.shape[0] for s in states)
+        out = torch.zeros(len(states), n, states[0].shape[1])
+        mask = torch.zeros(len(states), n, dtype=torch.long)
+        for i, s in enumerate(states):
+            out[i, :s.shape[0]], mask[i, :s.shape[0]] = s, 1
+        return out, mask
+
+    def _decode(self, seqs) -> list[str | None]:
+        special = set(self.tokenizer.all_special_ids) | set(self.control_ids("headline") + self.control_ids("teaser"))
+        texts = []
+        for seq in seqs.tolist():
+            ids = [i for i in seq if i not in special]
+            unknown = self.tokenizer.unk_token_id is not None and self.tokenizer.unk_token_id in seq
+            texts.append(None if unknown else _clean(self.tokenizer.decode(ids, skip_special_tokens=True)))
+        return texts
+
+    def sentence_encoder(self) -> SentenceEncoder:
+        if self._sentence_encoder is None:
+            self._sentence_encoder = SentenceEncoder()
+        return self._sentence_encoder
+
+    def summarize(self, bodies, batch_size: int = 8) -> list[Summary]:
+        """Headline, teaser and provenance for each body. An empty body raises ValueError."""
+        single = isinstance(bodies, str)
+        bodies = [bodies] if single else list(bodies)
+        prepared = [self.prepare(b) for b in bodies]  # validates every body before any work
+        results = []
+        for start in range(0, len(bodies), batch_size):
+            chunk = prepared[start:start + batch_size]
+            generated = self.generate_all([p[0] for p in chunk])
+            heads, teasers = generated["headline"], generated["teaser"]
+            for body, (_, sentences, keep, cut), hs, ts in zip(bodies[start:], chunk, heads, teasers):
+                results.append(self._choose(body, sentences, cut, hs, ts))
+        return results[0] if single else results
+
+    def _choose(self, body, sentences, cut, heads, teasers) -> Summary:
+        s = self.settings
+        guard = Guard(body, self.name_words)
+        warnings_ = [f"input cut to {s.max_input_tokens} tokens (lead and most salient sentences kept)"] if cut else []
+        picked, raw = {}, {}
+        for task, cands, max_words in (("headline", heads, s.headline_max_words), ("teaser", teasers, s.teaser_max_words)):
+            for k, cand in enumerate(cands):
+                if not cand:
+                    continue
+                text = self.truecase(cand, body)
+                if task == "headline":
+                    text = text.rstrip(".")
+                raw.setdefault(task, text)
+                if len(text.split()) > max_words + 2:
+                    continue
+                check = guard.check(text)
+                if check.ok:
+                    picked[task] = (text, "generator" if k == 0 else f"generator (beam candidate {k + 1})")
+                    break
+                if k == 0:
+                    warnings_.append(f"{task}: best candidate rejected: {'; '.join(check.reasons)}")
+        evidence = []
+        if len(picked) < 2:  # extractive fallback for what the generator could not write faithfully
+            scores = salience(self.sentence_encoder().encode(sentences))
+            teaser, chosen = select_teaser(sentences, scores, max_words=s.teaser_max_words)
+            evidence = chosen
+            if "teaser" not in picked:
+                picked["teaser"] = (teaser, "extractive")
+                warnings_.append("teaser: extractive fallback")
+            if "headline" not in picked:
+                picked["headline"] = (extractive_headline(sentences[chosen[0]], s.headline_max_words), "extractive")
+                warnings_.append("headline: extractive fallback")
+        if not evidence:
+            evidence = support_sentences(sentences, picked["headline"][0] + " " + picked["teaser"][0])
+        return Summary(picked["headline"][0], picked["teaser"][0], picked["headline"][1], picked["teaser"][1],
+                       evidence, sentences, warnings_, raw)
+
+
+def support_sentences(sentences: list[str], text: str, top: int = 2) -> list[int]:
+    """The body sentences sharing the most content words with `text` (what a generated output rests on)."""
+    want = set(w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2)
+    scores = [len(want & set(re.findall(r"[a-z0-9]+", s.lower()))) for s in sentences]
+    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    return sorted(i for i in ranked[:top] if scores[i] > 0)

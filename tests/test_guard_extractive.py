@@ -1,0 +1,91 @@
+"""The faithfulness guard and the extractive path, on hand-written cases."""
+import numpy as np
+import pytest
+
+from models.extractive import (cut_to_budget, extractive_headline, lead_sentence, lead_words, salience,
+                               select_teaser, split_sentences)
+from models.guard import Guard, quantities
+
+ARTICLE = ("The World Bank will provide $200 million over the next five years to prepare Ukrainian projects for "
+           "reconstruction, the Economy Ministry announced on July 11. About 45% of the money goes to the energy "
+           "grid in Kharkiv. Deputy Minister Olena Bondar said 1,200 engineers would be trained. The EU adds €1.5bn.")
+
+
+@pytest.mark.parametrize("text", [
+    "World Bank to give 200 million dollars for Ukraine's rebuilding",   # paraphrased amount
+    "World Bank commits $200m to Ukrainian reconstruction projects",
+    "Ukraine gets $0.2 billion from World Bank",
+    "45 percent of funds go to Kharkiv grid",
+    "EU adds 1.5 billion euros; 1200 engineers to be trained",
+    "Bondar: five-year programme starts July 11",
+])
+def test_guard_accepts_supported_numbers_and_names(text):
+    check = Guard(ARTICLE).check(text)
+    assert check.ok, check.reasons
+
+
+@pytest.mark.parametrize("text, bad", [
+    ("World Bank to give $250 million to Ukraine", "$250 million"),      # wrong number
+    ("World Bank gives €200 million to Ukraine", "€200 million"),        # wrong currency
+    ("World Bank gives $200 billion to Ukraine", "$200 billion"),        # wrong scale
+    ("55% of money goes to Kharkiv grid", "55%"),
+    ("Bank to train 2,000 engineers", "2,000"),
+])
+def test_guard_rejects_wrong_numbers(text, bad):
+    check = Guard(ARTICLE).check(text)
+    assert not check.ok and check.unsupported_numbers == [bad]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Zelensky hails World Bank loan", "Zelensky"),                       # invented name
+    ("IMF to give $200 million to Ukraine", "IMF"),
+    ("World Bank funds grid in Odesa", "Odesa"),
+])
+def test_guard_rejects_invented_names(text, name):
+    check = Guard(ARTICLE).check(text)
+    assert not check.ok and check.unsupported_names == [name]
+
+
+def test_guard_spots_lowercase_names_through_the_lexicon():
+    assert Guard(ARTICLE, name_words={"zelensky"}).check("zelensky hails loan").unsupported_names == ["zelensky"]
+    assert Guard(ARTICLE, name_words={"kharkiv"}).check("kharkiv grid gets funds").ok
+
+
+def test_quantities_parse_values():
+    qs = {q.text: (q.value, q.percent, q.currency) for q in quantities("$200 million, 45%, €1.5bn, ten tanks, 3.5 per cent")}
+    assert qs == {"$200 million": (2e8, False, "USD"), "45%": (45, True, None), "€1.5bn": (1.5e9, False, "EUR"),
+                  "ten": (10, False, None), "3.5 per cent": (3.5, True, None)}
+
+
+def test_sentence_splitting_keeps_abbreviations():
+    text = "U.S. envoy met Mr. Smith on Feb. 27 in Kyiv. Talks ended.\n\nA new paragraph starts here! Does it?"
+    assert split_sentences(text) == ["U.S. envoy met Mr. Smith on Feb. 27 in Kyiv.", "Talks ended.",
+                                     "A new paragraph starts here!", "Does it?"]
+
+
+def test_lead_baselines_and_extractive_headline():
+    assert lead_words(ARTICLE, 5) == "The World Bank will provide"
+    assert lead_sentence(ARTICLE).endswith("announced on July 11.")
+    head = extractive_headline(lead_sentence(ARTICLE))
+    assert len(head.split()) <= 14 and not head.endswith(".") and head.startswith("The World Bank will provide")
+    assert "announced" not in extractive_headline("Kyiv and Warsaw signed a deal, the ministry announced on Monday.")
+
+
+def test_select_teaser_prefers_salient_lead_and_respects_length():
+    sents = ["Short one.", "The bank will fund grid repairs across Kharkiv region this winter, officials said.",
+             "Unrelated sports result follows here today in the capital city."]
+    emb = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    text, idx = select_teaser(sents, salience(emb), max_words=45)
+    assert idx[0] == 1 and text.startswith("The bank will fund")
+    long = ["word " * 80]
+    text, _ = select_teaser(long, np.zeros(1), max_words=45)
+    assert len(text.split()) <= 45
+
+
+def test_cut_to_budget_keeps_lead_then_salient():
+    counts = [10, 10, 10, 10, 10, 10]
+    scores = np.array([0, 0, 0, 1, 5, 2])
+    assert cut_to_budget(["s"] * 6, counts, 100) == list(range(6))
+    assert cut_to_budget(["s"] * 6, counts, 45, scores) == [0, 1, 2, 4]
+    assert cut_to_budget(["s"], [500], 100) == [0]  # one huge sentence is kept (the tokenizer truncates it)

@@ -1,0 +1,108 @@
+"""The summarizer end to end: a tiny warm-started model trained a few steps on the sample corpus."""
+import json
+
+import pytest
+
+from data import SAMPLES, read_articles
+from models.guard import Guard
+from models.summarizer import Summarizer, Truecaser
+from serve.cli import main as cli
+from training.train_classifier import ClassifierArgs, train_classifier
+from training.train_summarizer import SummarizerArgs, casing_lexicon, train_summarizer
+
+pytestmark = pytest.mark.slow
+ARTS = read_articles(SAMPLES)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    train_summarizer(SummarizerArgs(data=[str(SAMPLES)], models=str(d), max_steps=2, batch_size=8, eval_articles=2,
+                                    decoder_layers=1, max_input_tokens=96, num_beams=2, progress=False))
+    train_classifier(ClassifierArgs(data=[str(SAMPLES)], models=str(d), max_steps=1, batch_size=8, max_length=64,
+                                    train_max_length=64, progress=False))
+    return d
+
+
+@pytest.fixture(scope="module")
+def summarizer(models):
+    return Summarizer.from_pretrained(models / "summarizer")
+
+
+def test_model_directory_is_self_describing(models):
+    d = models / "summarizer"
+    names = {p.name for p in d.iterdir()}
+    assert {"model.safetensors", "config.json", "tokenizer.json", "casing.json", "metrics.json", "MODEL_CARD.md"} <= names
+    assert not [p for p in d.rglob("*") if p.suffix in (".bin", ".pkl", ".pt")]
+    config = json.loads((d / "config.json").read_text())
+    assert config["newsdesk"]["generation"]["max_input_tokens"] == 96
+    assert json.loads((d / "metrics.json").read_text())["training"]["steps"] == 2
+    assert "faithfulness guard" in (d / "MODEL_CARD.md").read_text()
+
+
+def test_summaries_are_shaped_and_never_unsupported(summarizer):
+    bodies = [a.body for a in ARTS[:6]]
+    out = summarizer.summarize(bodies, batch_size=4)
+    assert len(out) == 6
+    for body, s in zip(bodies, out):
+        assert s.headline and s.teaser and len(s.headline.split()) <= 16 and len(s.teaser.split()) <= 46
+        assert s.headline_source.startswith(("generator", "extractive"))
+        assert s.teaser_source.startswith(("generator", "extractive"))
+        assert Guard(body, summarizer.name_words).check(s.headline).ok
+        assert Guard(body, summarizer.name_words).check(s.teaser).ok
+        assert s.evidence and all(0 <= i < len(s.sentences) for i in s.evidence)
+    assert summarizer.summarize(bodies[0]).headline == out[0].headline  # a single str gives one Summary
+
+
+def test_round_trip_generates_identically(models, tmp_path):
+    a = Summarizer.from_pretrained(models / "summarizer", quantize=False)
+    a.save_pretrained(tmp_path / "copy")
+    b = Summarizer.from_pretrained(tmp_path / "copy", quantize=False)
+    inputs = [a.prepare(x.body)[0] for x in ARTS[:2]]
+    assert a.candidates(inputs, "headline") == b.candidates(inputs, "headline")
+
+
+def test_guard_takes_next_beam_then_fallback(summarizer):
+    body = ("The World Bank will provide $200 million to repair the grid in Kharkiv, the ministry said on Monday. "
+            "Officials said work starts in spring. The money comes from a five-year programme.")
+    sentences = summarizer.prepare(body)[1]
+    s = summarizer._choose(body, sentences, False,
+                           ["zelensky hails $250 million loan", "world bank gives $200 million for kharkiv grid"],
+                           ["the imf gives $300 million.", "the bank pledges 900 million dollars."])
+    assert s.headline == "World Bank gives $200 million for Kharkiv grid"
+    assert s.headline_source == "generator (beam candidate 2)"
+    assert s.teaser_source == "extractive" and "$200 million" in s.teaser
+    assert any("rejected" in w for w in s.warnings) and s.raw["headline"].startswith("Zelensky")
+
+
+def test_long_and_empty_inputs(summarizer):
+    long_body = " ".join(f"Sentence number {i} reports on talks in Geneva about grain exports." for i in range(400))
+    s = summarizer.summarize([long_body])[0]
+    assert s.headline and any("input cut" in w for w in s.warnings)
+    text, sentences, keep, cut = summarizer.prepare(long_body)
+    assert cut and keep[:3] == [0, 1, 2] and len(summarizer.tokenizer(text)["input_ids"]) <= 96 + 20
+    for bad in ("", "   \n "):
+        with pytest.raises(ValueError, match="empty"):
+            summarizer.summarize([ARTS[0].body, bad])
+    with pytest.raises(TypeError):
+        summarizer.summarize([None])
+
+
+def test_truecasing_and_lexicon():
+    tc = Truecaser({"zelensky": "Zelensky"})
+    assert tc("world bank gives funds to kharkiv. zelensky thanks it", "The World Bank and Kharkiv officials") == \
+        "World Bank gives funds to Kharkiv. Zelensky thanks it"
+    lex = casing_lexicon(["Officials in Kyiv met. Then Kyiv said no. Later in Kyiv it rained. A cat sat."])
+    assert lex == {"kyiv": "Kyiv"}
+
+
+def test_evaluate_cli_reports_headline_and_teaser(models, tmp_path):
+    out = tmp_path / "eval.json"
+    assert cli(["evaluate", "--models", str(models), "--data", str(SAMPLES), "--out", str(out), "--limit", "8"]) == 0
+    r = json.loads(out.read_text())
+    keys = {"n", "rouge1", "rouge2", "rougeL", "mean_words", "novel_word_share", "unsupported_share", "fallback_share"}
+    for name in ("headline", "teaser", "headline_lead", "teaser_lead"):
+        assert keys <= set(r[name]), name
+        assert r[name]["n"] == 8 and all(0 <= r[name][k] <= 1 for k in keys - {"n", "mean_words"})
+    assert r["headline"]["unsupported_share"] == 0.0 and r["teaser"]["unsupported_share"] == 0.0
+    assert "topic" in r and "topic_baseline" in r

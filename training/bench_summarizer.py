@@ -1,0 +1,125 @@
+"""`make bench-summarizer`: train the summarizer on the shared war corpus (unless --skip-training), score the
+test split with the guard beside the lead baselines and the extractive selector, and time generation.
+Prints a Markdown section and writes it into docs/BENCHMARKS.md.
+
+    python -m training.bench_summarizer --data ../shared/data/news/ukraine_war.jsonl.gz --models artifacts/bench
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from data import read_articles, split_articles
+from models.summarizer import Summarizer
+from .bench_classifier import machine
+from .evaluate import evaluate_summaries, format_summary_table
+from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer
+
+START, END = "<!-- bench-summarizer:start -->", "<!-- bench-summarizer:end -->"
+
+
+def time_generation(summ: Summarizer, bodies: list[str], runs: int = 20) -> dict:
+    """Latency of headline + teaser for one ~600-word article at batch 1, and batched throughput."""
+    docs = [" ".join(b.split()[:600]) for b in bodies if len(b.split()) >= 600][:runs]
+    summ.summarize(docs[:2])  # warm-up
+    lat = []
+    for d in docs:
+        t = time.perf_counter()
+        summ.summarize([d])
+        lat.append((time.perf_counter() - t) * 1000)
+    lat.sort()
+    batch = (docs * 4)[:64]
+    t = time.perf_counter()
+    summ.summarize(batch, batch_size=16)
+    rate = len(batch) / (time.perf_counter() - t)
+    return {"articles": len(docs), "words": 600, "latency_ms_p50": round(statistics.median(lat), 1),
+            "latency_ms_p90": round(lat[int(0.9 * len(lat)) - 1], 1), "batched_articles_per_s": round(rate, 2),
+            "batch_size": 16}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--models", default="artifacts/bench")
+    ap.add_argument("--headline-articles", type=int, default=600, help="test articles scored for headlines")
+    ap.add_argument("--max-minutes", type=float, default=60.0, help="training-loop budget")
+    ap.add_argument("--out", default="docs/bench/summarizer.json")
+    ap.add_argument("--doc", default="docs/BENCHMARKS.md")
+    ap.add_argument("--skip-training", action="store_true", help="reuse MODELS/summarizer")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(torch.get_num_threads())
+    if not a.skip_training:
+        train_summarizer(SummarizerArgs(data=[a.data], models=a.models, max_minutes=a.max_minutes))
+    trained = json.loads((Path(a.models) / "summarizer" / "metrics.json").read_text())
+    targs = trained["args"]
+    articles = [x for x in read_articles(a.data) if pairs_for(x, targs["min_body_words"])]
+    test = split_articles(articles, valid=targs["valid_fraction"], test=targs["test_fraction"])["test"]
+    with_teaser = [x for x in test if x.teaser and any(t == "teaser" for t, _ in pairs_for(x, targs["min_body_words"]))]
+    rest = [x for x in test if x not in with_teaser]
+    sample = with_teaser + random.Random(0).sample(rest, max(0, min(len(rest), a.headline_articles - len(with_teaser))))
+    scored = evaluate_summaries(a.models, sample, batch_size=16)
+    print(format_summary_table(scored))
+    summ = Summarizer.from_pretrained(Path(a.models) / "summarizer")
+    speed = time_generation(summ, [x.body for x in test])
+    result = {"machine": machine(), "data": a.data, "training": trained["training"], "articles": trained["articles"],
+              "training_pairs": trained["training_pairs"], "test_scored": len(sample),
+              "test_with_teaser": len(with_teaser), "scores": scored, "speed": speed}
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(result, indent=2))
+    section = markdown(result, a)
+    print(section)
+    doc = Path(a.doc)
+    if doc.exists() and START in doc.read_text():
+        text = doc.read_text()
+        doc.write_text(text[: text.index(START)] + section + text[text.index(END) + len(END):])
+        print(f"updated {doc}")
+
+
+def markdown(r: dict, a) -> str:
+    s = r["scores"]
+    cols = [k for k in ("headline", "headline_lead", "teaser", "teaser_lead", "teaser_extractive") if k in s]
+    titles = {"headline": "headline (model + guard)", "headline_lead": "first 12 words", "teaser": "teaser (model + guard)",
+              "teaser_lead": "Lead-1", "teaser_extractive": "extractive selector"}
+    keys = [("n", "n"), ("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"), ("mean_words", "mean words"),
+            ("novel_word_share", "novel-word share"), ("unsupported_share", "unsupported numbers"),
+            ("fallback_share", "extractive fallback")]
+    head = "| | " + " | ".join(titles[c] for c in cols) + " |\n|" + " --- |" * (len(cols) + 1)
+    rows = "\n".join(f"| {t} | " + " | ".join(
+        (str(s[c][k]) if k == "n" else f"{100 * s[c][k]:.1f}" if k not in ("mean_words",) else f"{s[c][k]:.1f}")
+        for c in cols) + " |" for k, t in keys)
+    before = " / ".join(f"{t} {100 * s[t].get('unsupported_share_before_guard', 0):.1f}% numbers, "
+                        f"{100 * s[t].get('unsupported_name_share_before_guard', 0):.1f}% names"
+                        for t in ("headline", "teaser") if t in s)
+    paths = "; ".join(f"{t}: " + ", ".join(f"{k} {v}" for k, v in s[t].get("sources", {}).items())
+                      for t in ("headline", "teaser") if t in s)
+    sp, tr = r["speed"], r["training"]
+    return f"""{START}
+Command: `make bench-summarizer` (= `python -m training.bench_summarizer --data {a.data} --models {a.models}`)
+Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}.
+
+Test split of the shared war corpus (duplicate-aware hash split; {r['articles']}): {r['test_scored']} test
+articles with a body scored, all {r['test_with_teaser']} with a reference teaser among them. ROUGE F1 x100 (rouge-score,
+stemmed); shares in %.
+
+{head}
+{rows}
+
+Before the guard (generator's best beam): {before}. Paths used: {paths}.
+
+Training: {tr['train_seconds'] / 60:.1f} min training loop, {tr['total_seconds'] / 60:.1f} min in all (reading, encoding
+the articles once, validation ROUGE, writing); encoder {tr['encoder']}; stopped: {tr['stop_reason']}.
+Pairs: {r['training_pairs']}.
+
+Speed (headline + teaser, guard included, one {sp['words']}-word article, batch 1, {sp['articles']} articles):
+p50 {sp['latency_ms_p50']} ms, p90 {sp['latency_ms_p90']} ms; batched (batch {sp['batch_size']}): {sp['batched_articles_per_s']} articles/s.
+{END}"""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+"""Train the headline/teaser summarizer (`newsdesk train-summarizer`).
+
+    newsdesk train-summarizer --data ../shared/data/news/ukraine_war.jsonl.gz --models artifacts
+
+Default (offline): BERT2BERT warm-started from the bundled all-MiniLM-L6-v2 (Rothe et al. 2020), decoder of
+`decoder_layers` MiniLM layers with new cross-attention. On 2 CPU cores the encoder is kept frozen: each
+article is encoded once (int8, as at inference) and cached, and only the decoder trains, which makes about 10x
+more decoder updates fit in the budget than fine-tuning both halves. With `--base-model` pointing at a
+T5/BART checkpoint the whole model is fine-tuned instead (task prefix "headline: " / "teaser: ").
+"""
+from __future__ import annotations
+
+import json
+import math
+import platform
+import random
+import re
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from data import FieldMap, read_articles, split_articles
+from models.base import atomic_dir
+from models.summarizer import GenerationSettings, Summarizer
+from .checkpoint import load_checkpoint, remove_checkpoint, save_checkpoint
+from .rouge import rouge_scores
+
+
+@dataclass
+class SummarizerArgs:
+    data: list = field(default_factory=list)     # JSONL(.gz)/CSV with body and headline and/or teaser
+    models: str = "artifacts"                    # writes MODELS/summarizer/
+    base_model: str = "minilm"
+    decoder_layers: int = 2                      # MiniLM layers copied into the decoder
+    max_input_tokens: int = 256
+    num_beams: int = 4                           # beam width at generation (validation and the saved default)
+    epochs: int = 3
+    batch_size: int = 32
+    lr: float = 3e-4
+    warmup: float = 0.03
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.1
+    teaser_weight: int = 2                       # teaser pairs are repeated this often per epoch (they are rarer)
+    max_pairs: int | None = None                 # cap training pairs (tests, smoke runs)
+    max_minutes: float | None = None
+    max_steps: int | None = None
+    evals_per_epoch: int = 2
+    eval_articles: int = 150                     # validation articles scored with ROUGE at each evaluation
+    patience: int = 3
+    valid_fraction: float = 0.05
+    test_fraction: float = 0.15                  # same test bucket as every other split of this corpus
+    min_body_words: int = 40
+    seed: int = 0
+    resume: bool = False
+    num_threads: int | None = None
+    skip_bad: bool = False
+    fields: list = field(default_factory=list)
+    progress: bool = True
+
+
+def pairs_for(article, min_body_words: int) -> list[tuple[str, str]]:
+    """(task, target) pairs an article offers: its headline, and its teaser where the outlet had one."""
+    if not article.body or len(article.body.split()) < min_body_words:
+        return []
+    out = []
+    if article.headline and 3 <= len(article.headline.split()) <= 20:
+        out.append(("headline", " ".join(article.headline.split())))
+    if article.teaser and 6 <= len(article.teaser.split()) <= 60 and article.teaser != article.headline:
+        out.append(("teaser", " ".join(article.teaser.split())))
+    return out
+
+
+def casing_lexicon(bodies, limit: int = 6000, min_count: int = 3) -> dict:
+    """{lower: Cased} for words written with a capital in most of their mid-sentence uses (names)."""
+    seen: dict[str, Counter] = {}
+    for body in bodies[:limit]:
+        for sent in re.split(r"(?<=[.!?])\s+", body):
+            for w in re.findall(r"[A-Za-z][\w'’-]*", sent)[1:]:
+                seen.setdefault(w.lower(), Counter())[w] += 1
+    lex = {}
+    for low, forms in seen.items():
+        total = sum(forms.values())
+        best, n = forms.most_common(1)[0]
+        if total >= min_count and best != low and n / total >= 0.7:
+            lex[low] = best
+    return lex
+
+
+class EncoderCache:
+    """Frozen-encoder states for each prepared input, computed once, one article at a time with the int8
+    encoder, exactly as `Summarizer.encode` does at inference."""
+
+    def __init__(self, summarizer: Summarizer, texts: list[str], progress=True):
+        self.states = [summarizer.encode_one(t).to(torch.float16).clone()
+                       for t in tqdm(texts, desc="encode articles", unit="article", disable=not progress)]
+
+    def batch(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        n = max(self.states[i].shape[0] for i in idx)
+        mem = torch.zeros(len(idx), n, self.states[idx[0]].shape[1])
+        mask = torch.zeros(len(idx), n, dtype=torch.long)
+        for r, i in enumerate(idx):
+            k = self.states[i].shape[0]
+            mem[r, :k] = self.states[i].float()
+            mask[r, :k] = 1
+        return mem, mask
+
+
+def evaluate_generation(summarizer: Summarizer, articles, inputs: list[str]) -> dict:
+    """Raw generator ROUGE (best beam, before the guard) on validation articles."""
+    out = {}
+    for task in ("headline", "teaser"):
+        idx = [i for i, a in enumerate(articles) if getattr(a, task)]
+        if not idx:
+            continue
+        preds = []
+        for s in range(0, len(idx), 16):
+            preds += [c[0] or "" for c in summarizer.candidates([inputs[i] for i in idx[s:s + 16]], task, num_return=1)]
+        out[task] = rouge_scores(preds, [getattr(articles[i], task) for i in idx])
+    return out
+
+
+def _score(metrics: dict) -> float:
+    parts = [metrics["headline"]["rougeL"]] if "headline" in metrics else []
+    parts += [metrics["teaser"]["rouge1"]] if "teaser" in metrics else []
+    return float(np.mean(parts)) if parts else 0.0
+
+
+def train_summarizer(args: SummarizerArgs) -> dict:
+    t_start = time.time()
+    if not args.data:
+        raise ValueError("no training data given (--data FILE ...)")
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    if args.num_threads:
+        torch.set_num_threads(args.num_threads)
+    bad = []
+    articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+    if bad:
+        print(f"skipped {len(bad)} bad rows, first: {bad[0]}")
+    articles = [a for a in articles if pairs_for(a, args.min_body_words)]
+    parts = split_articles(articles, valid=args.valid_fraction, test=args.test_fraction)
+    train_articles = parts["train"]
+    pairs = [(i, task, target) for i, a in enumerate(train_articles) for task, target in pairs_for(a, args.min_body_words)]
+    if args.max_pairs:
+        pairs = random.Random(args.seed).sample(pairs, min(args.max_pairs, len(pairs)))
+    used = sorted({i for i, _, _ in pairs})
+    valid = random.Random(args.seed).sample(parts["valid"], min(args.eval_articles, len(parts["valid"])))
+    if not pairs or not valid:
+        raise ValueError(f"not enough articles with a body and a headline or teaser (have {len(articles)})")
+    counts = Counter(task for _, task, _ in pairs)
+    print(f"articles: train {len(train_articles)}, valid {len(parts['valid'])}, test {len(parts['test'])}; "
+          f"training pairs: {dict(counts)}")
+
+    summ = Summarizer.from_base(args.base_model, decoder_layers=args.decoder_layers,
+                                settings=GenerationSettings(max_input_tokens=args.max_input_tokens,
+                                                            num_beams=args.num_beams),
+                                quantize=True)  # int8 frozen encoder, as at inference (decoder float32)
+    tok = summ.tokenizer
+    prep = {i: summ.prepare(train_articles[i].body)[0] for i in used}
+    valid_inputs = [summ.prepare(a.body)[0] for a in valid]
+    frozen = summ.control == "decoder_token"
+    if frozen:
+        keys = list(prep)
+        cache = EncoderCache(summ, [prep[i] for i in keys], progress=args.progress)
+        slot = {i: k for k, i in enumerate(keys)}
+        for p in summ.model.encoder.parameters():
+            p.requires_grad_(False)
+        trainable = summ.model.decoder
+        trainable.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    else:
+        trainable = summ.model
+    params = [p for p in trainable.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": args.weight_decay},
+                                   {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=args.lr)
+
+    targets = {}
+    for i, task, target in pairs:
+        targets[(i, task)] = tok(target, add_special_tokens=False, truncation=True,
+                                 max_length=summ.settings.teaser_max_tokens)["input_ids"]
+    schedule = [p for p in pairs for _ in range(args.teaser_weight if p[1] == "teaser" else 1)]
+    steps_per_epoch = math.ceil(len(schedule) / args.batch_size)
+    total_steps = steps_per_epoch * args.epochs
+    if args.max_steps:
+        total_steps = min(total_steps, args.max_steps)
+    eval_points = {min(steps_per_epoch, round(steps_per_epoch * (k + 1) / args.evals_per_epoch))
+                   for k in range(args.evals_per_epoch)}
+    warmup_steps = max(1, int(args.warmup * total_steps))
+
+    def lr_at(step):
+        return args.lr * min((step + 1) / warmup_steps, max(0.0, (total_steps - step) / (total_steps - warmup_steps + 1e-9)))
+
+    def batches(epoch):
+        order = list(range(len(schedule)))
+        random.Random(args.seed * 1000 + epoch).shuffle(order)
+        return [order[k:k + args.batch_size] for k in range(0, len(order), args.batch_size)]
+
+    def loss_on(batch):
+        rows = [schedule[k] for k in batch]
+        ctrl = {task: summ.control_ids(task) for task in ("headline", "teaser")}
+        seqs = [targets[(i, task)] for i, task, _ in rows]
+        n = max(map(len, seqs)) + 1
+        dec_in = torch.full((len(rows), n), tok.pad_token_id)
+        labels = torch.full((len(rows), n), -100)
+        for r, ((i, task, _), seq) in enumerate(zip(rows, seqs)):
+            eos = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
+            full_in = ctrl[task] + seq if frozen else [summ.model.config.decoder_start_token_id] + seq
+            dec_in[r, :len(full_in)] = torch.tensor(full_in[:n])
+            labels[r, :len(seq) + 1] = torch.tensor(seq + [eos])
+        dec_mask = (labels != -100).long()
+        if frozen:
+            mem, mask = cache.batch([slot[i] for i, _, _ in rows])
+            logits = summ.model.decoder(input_ids=dec_in, attention_mask=dec_mask, encoder_hidden_states=mem,
+                                        encoder_attention_mask=mask).logits
+        else:
+            enc = summ.tokenize_inputs([prep[i] for i, _, _ in rows], rows[0][1])
+            for r, (i, task, _) in enumerate(rows):  # prefix mode: each row its own task prefix
+                one = summ.tokenize_inputs([prep[i]], task)
+                enc["input_ids"][r].fill_(tok.pad_token_id)
+                enc["attention_mask"][r].zero_()
+                k = min(one["input_ids"].shape[1], enc["input_ids"].shape[1])
+                enc["input_ids"][r, :k], enc["attention_mask"][r, :k] = one["input_ids"][0, :k], one["attention_mask"][0, :k]
+            logits = summ.model(**enc, decoder_input_ids=dec_in, decoder_attention_mask=dec_mask).logits
+        return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                                 ignore_index=-100, label_smoothing=args.label_smoothing)
+
+    ckpt_dir = Path(args.models) / ".summarizer-checkpoint"
+    state = {"step": 0, "best": -1.0, "best_step": 0, "bad_evals": 0, "elapsed": 0.0, "history": [],
+             "args": {k: v for k, v in asdict(args).items() if k not in ("resume", "progress", "max_minutes")}}
+    best_state = None
+    if args.resume and (ckpt_dir / "state.json").exists():
+        if json.loads((ckpt_dir / "state.json").read_text()).get("args") != json.loads(json.dumps(state["args"])):
+            raise ValueError(f"cannot resume: {ckpt_dir} was written with other arguments; "
+                             "rerun with the same arguments, or without --resume to start over")
+        state, best_state = load_checkpoint(ckpt_dir, trainable, optimizer)
+        print(f"resumed at step {state['step']} (best validation score {state['best']:.3f})")
+    elif ckpt_dir.exists():
+        remove_checkpoint(ckpt_dir)
+
+    budget = args.max_minutes * 60 if args.max_minutes else None
+    loop_start = time.time() - state["elapsed"]
+    stop_reason = "completed all epochs"
+    trainable.train()
+    bar = tqdm(total=total_steps, initial=state["step"], desc="train summarizer", unit="step",
+               disable=not args.progress, dynamic_ncols=True)
+    step = state["step"]
+    last = None
+    while step < total_steps:
+        epoch, pos = divmod(step, steps_per_epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step)
+        loss = loss_on(batches(epoch)[pos])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}", epoch=epoch + 1)
+        out_of_time = budget is not None and time.time() - loop_start > budget
+        if (step - epoch * steps_per_epoch) in eval_points or step == total_steps or out_of_time:
+            summ.model.eval()
+            last = evaluate_generation(summ, valid, valid_inputs)
+            summ.model.train() if not frozen else trainable.train()
+            score = _score(last)
+            state["history"].append({"step": step, "epoch": round(step / steps_per_epoch, 2),
+                                     "loss": round(loss.item(), 4), "valid": last, "score": round(score, 4)})
+            if score > state["best"]:
+                state.update(best=score, best_step=step, bad_evals=0)
+                best_state = {k: v.detach().clone() for k, v in trainable.state_dict().items()}
+            else:
+                state["bad_evals"] += 1
+            bar.write(f"step {step}: valid " + ", ".join(
+                f"{t} R1/R2/RL {m['rouge1']:.3f}/{m['rouge2']:.3f}/{m['rougeL']:.3f}" for t, m in last.items()))
+            state.update(step=step, elapsed=time.time() - loop_start)
+            save_checkpoint(ckpt_dir, trainable, optimizer, state, best_state)
+            if state["bad_evals"] >= args.patience:
+                stop_reason = f"early stop: no validation gain in {args.patience} evaluations"
+                break
+        if out_of_time:
+            stop_reason = f"wall-clock budget of {args.max_minutes} min reached"
+            break
+    bar.close()
+    train_seconds = time.time() - loop_start
+    if best_state is not None:
+        trainable.load_state_dict(best_state)
+    summ.model.eval()
+    summ.casing = casing_lexicon([a.body for a in train_articles])
+    best_valid = next((h["valid"] for h in state["history"] if h["step"] == state["best_step"]), last)
+    results = {
+        "data": [str(p) for p in args.data], "articles": {k: len(v) for k, v in parts.items()},
+        "training_pairs": dict(counts), "valid_generator": best_valid,
+        "training": {"stop_reason": stop_reason, "steps": step, "best_step": state["best_step"],
+                     "train_seconds": round(train_seconds, 1), "total_seconds": round(time.time() - t_start, 1),
+                     "history": state["history"], "encoder": "frozen, cached" if frozen else "fine-tuned",
+                     "machine": f"{platform.machine()}, {torch.get_num_threads()} threads"},
+        "args": {k: v for k, v in asdict(args).items() if k != "progress"},
+    }
+    out_dir = Path(args.models) / "summarizer"
+    with atomic_dir(out_dir) as tmp:
+        summ._write(tmp)
+        (tmp / "metrics.json").write_text(json.dumps(results, indent=2))
+        (tmp / "MODEL_CARD.md").write_text(model_card(results, args, summ))
+    remove_checkpoint(ckpt_dir)
+    print(f"\n{stop_reason}; {train_seconds / 60:.1f} min training. Wrote {out_dir}")
+    return results
+
+
+def model_card(results: dict, args: SummarizerArgs, summ: Summarizer) -> str:
+    v = results.get("valid_generator") or {}
+    rows = "\n".join(f"| {t} | {m['rouge1']:.3f} | {m['rouge2']:.3f} | {m['rougeL']:.3f} | {m['n']} |" for t, m in v.items())
+    tr = results["training"]
+    s = summ.settings
+    return f"""# newsdesk summarizer
+
+Writes a headline (at most {s.headline_max_words} words) and a teaser (one or two sentences, at most {s.teaser_max_words} words)
+for an English news article body. Every output passes the faithfulness guard: numbers and names must be supported
+by the article, else the next beam candidate, else the extractive selector, is used; each output says which.
+
+## Model
+- Base: `{args.base_model}`; {'BERT2BERT warm start (Rothe, Narayan & Severyn 2020): encoder = all-MiniLM-L6-v2, decoder = its embeddings and first ' + str(args.decoder_layers) + ' layers with new cross-attention; the first decoder token ([unused0] / [unused1]) selects headline or teaser, so one encoder pass serves both.' if summ.control == 'decoder_token' else 'a pretrained sequence-to-sequence checkpoint, fine-tuned whole; a task prefix selects headline or teaser.'}
+- Why this shape on 2 CPU cores: the encoder stays frozen and every article is encoded once and cached, so the
+  training budget goes to decoder updates (about 10x more than fine-tuning both halves); a {args.decoder_layers}-layer decoder
+  trains and decodes fast enough for the 150 ms per-article target; the decoder shares its input and output
+  embeddings (weight tying) with each other; the input budget is {args.max_input_tokens} tokens (the lead plus the most
+  salient sentences), which holds what headlines and teasers are written from.
+- Output casing: the uncased model's words take the casing they have in the article, else the training
+  corpus's usual casing.
+
+## Data
+- Files: {', '.join(results['data'])}; articles with a body of at least {args.min_body_words} words.
+- Duplicate-aware hash split (test bucket shared with every split of this corpus): {json.dumps(results['articles'])}
+- Training pairs: {json.dumps(results['training_pairs'])} (teaser pairs repeated x{args.teaser_weight}).
+
+## Training
+- epochs {args.epochs}, batch {args.batch_size}, lr {args.lr}, label smoothing {args.label_smoothing}, seed {args.seed};
+  stopped: {tr['stop_reason']} after {tr['steps']} steps (best at {tr['best_step']}); {tr['train_seconds'] / 60:.1f} min training,
+  {tr['total_seconds'] / 60:.1f} min in all on {tr['machine']}.
+
+## Validation (raw generator, best beam, before the guard)
+| output | ROUGE-1 | ROUGE-2 | ROUGE-L | n |
+| --- | --- | --- | --- | --- |
+{rows}
+
+Test-split numbers, with the guard and beside the lead baselines: docs/BENCHMARKS.md (`make bench-summarizer`).
+
+## Limits
+- English war-time news of 2021-2022; other domains will get generic or extractive outputs.
+- The guard checks numbers and names, not every claim: a fluent headline can still mislead. Keep an editor in
+  the loop.
+- Small and CPU-trained: outputs are often close to the lead sentence.
+"""
