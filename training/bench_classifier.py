@@ -31,6 +31,16 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
+def write_section(doc, section: str, start: str, end: str) -> None:
+    """Print a benchmark's Markdown section and put it between its markers in `doc`."""
+    print(section)
+    doc = Path(doc)
+    if doc.exists() and start in doc.read_text():
+        text = doc.read_text()
+        doc.write_text(text[: text.index(start)] + section + text[text.index(end) + len(end):])
+        print(f"updated {doc}")
+
+
 def time_inference(clf: TopicClassifier, texts, batch_size=32, single=30) -> dict:
     clf.logits(texts[:batch_size], batch_size=batch_size)  # warm-up
     t = time.perf_counter()
@@ -83,13 +93,7 @@ def main(argv=None):
               "test_int8_batch32": int8_test, "speed": speed}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2))
-    section = markdown(result, a)
-    print(section)
-    doc = Path(a.doc)
-    if doc.exists() and START in doc.read_text():
-        text = doc.read_text()
-        doc.write_text(text[: text.index(START)] + section + text[text.index(END) + len(END):])
-        print(f"updated {doc}")
+    write_section(a.doc, markdown(result, a), START, END)
 
 
 def markdown(r: dict, a) -> str:

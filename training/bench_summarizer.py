@@ -17,7 +17,7 @@ import torch
 
 from data import read_articles, split_articles
 from models.summarizer import Summarizer
-from .bench_classifier import machine
+from .bench_classifier import machine, write_section
 from .evaluate import evaluate_summaries, format_summary_table
 from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer
 
@@ -72,13 +72,7 @@ def main(argv=None):
               "test_with_teaser": len(with_teaser), "scores": scored, "speed": speed}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2))
-    section = markdown(result, a)
-    print(section)
-    doc = Path(a.doc)
-    if doc.exists() and START in doc.read_text():
-        text = doc.read_text()
-        doc.write_text(text[: text.index(START)] + section + text[text.index(END) + len(END):])
-        print(f"updated {doc}")
+    write_section(a.doc, markdown(result, a), START, END)
 
 
 def markdown(r: dict, a) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -52,3 +53,37 @@ def load_checkpoint(directory, model, optimizer) -> tuple[dict, dict | None] | N
 
 def remove_checkpoint(directory) -> None:
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def linear_schedule(lr: float, total_steps: int, warmup_steps: int):
+    """Learning rate at a step: linear warm-up, then linear decay to zero at `total_steps`."""
+    def lr_at(step: int) -> float:
+        return lr * min((step + 1) / warmup_steps, max(0.0, (total_steps - step) / (total_steps - warmup_steps + 1e-9)))
+    return lr_at
+
+
+def start_or_resume(directory, args, model, optimizer) -> tuple[dict, dict | None]:
+    """A fresh loop state, or, with ``args.resume`` and a checkpoint written with the same arguments, the saved
+    state (model and optimizer restored in place) and the best weights so far."""
+    directory = Path(directory)
+    state = {"step": 0, "best": -1.0, "best_step": 0, "bad_evals": 0, "elapsed": 0.0, "history": [],
+             "args": {k: v for k, v in asdict(args).items() if k not in ("resume", "progress", "max_minutes")}}
+    if not (args.resume and (directory / "state.json").exists()):
+        remove_checkpoint(directory)
+        return state, None
+    if json.loads((directory / "state.json").read_text()).get("args") != json.loads(json.dumps(state["args"])):
+        raise ValueError(f"cannot resume: {directory} was written with other arguments; "
+                         "rerun with the same arguments, or without --resume to start over")
+    state, best = load_checkpoint(directory, model, optimizer)
+    print(f"resumed at step {state['step']} (best validation score {state['best']:.3f})")
+    return state, best
+
+
+def record_evaluation(state: dict, entry: dict, score: float, model, best_state: dict | None) -> dict | None:
+    """Log an evaluation in the loop state; returns the best weights so far (a copy when `score` is a new best)."""
+    state["history"].append(entry)
+    if score > state["best"]:
+        state.update(best=score, best_step=entry["step"], bad_evals=0)
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    state["bad_evals"] += 1
+    return best_state

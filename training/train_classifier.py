@@ -25,7 +25,7 @@ from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import atomic_dir
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
-from .checkpoint import load_checkpoint, remove_checkpoint, save_checkpoint
+from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, save_checkpoint, start_or_resume
 from .metrics import classification_metrics, fit_temperature, format_table, softmax
 
 
@@ -137,21 +137,10 @@ def train_classifier(args: ClassifierArgs) -> dict:
                    for i in range(args.evals_per_epoch)}
     warmup_steps = max(1, int(args.warmup * total_steps))
 
-    def lr_at(step):  # linear warm-up, then linear decay to zero
-        return args.lr * min((step + 1) / warmup_steps, max(0.0, (total_steps - step) / (total_steps - warmup_steps + 1e-9)))
+    lr_at = linear_schedule(args.lr, total_steps, warmup_steps)
 
     ckpt_dir = Path(args.models) / ".classifier-checkpoint"
-    state = {"step": 0, "best_f1": -1.0, "best_step": 0, "bad_evals": 0, "elapsed": 0.0, "history": [],
-             "args": {k: v for k, v in asdict(args).items() if k not in ("resume", "progress", "max_minutes")}}
-    best_state = None
-    if args.resume and (ckpt_dir / "state.json").exists():
-        if json.loads((ckpt_dir / "state.json").read_text()).get("args") != json.loads(json.dumps(state["args"])):
-            raise ValueError(f"cannot resume: {ckpt_dir} was written with other arguments; "
-                             "rerun with the same arguments, or without --resume to start over")
-        state, best_state = load_checkpoint(ckpt_dir, model, optimizer)
-        print(f"resumed at step {state['step']} (best valid macro-F1 {state['best_f1']:.3f})")
-    elif ckpt_dir.exists():
-        remove_checkpoint(ckpt_dir)
+    state, best_state = start_or_resume(ckpt_dir, args, model, optimizer)
 
     budget = args.max_minutes * 60 if args.max_minutes else None
     loop_start = time.time() - state["elapsed"]
@@ -181,14 +170,10 @@ def train_classifier(args: ClassifierArgs) -> dict:
             model.eval()
             metrics, _ = _evaluate(clf, texts["valid"], ys["valid"], max_length=args.train_max_length)
             model.train()
-            state["history"].append({"step": step, "epoch": round(step / steps_per_epoch, 2),
-                                     "loss": round(loss.item(), 4), "valid_macro_f1": round(metrics["macro_f1"], 4)})
-            if metrics["macro_f1"] > state["best_f1"]:
-                state.update(best_f1=metrics["macro_f1"], best_step=step, bad_evals=0)
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                state["bad_evals"] += 1
-            bar.write(f"step {step}: valid macro-F1 {metrics['macro_f1']:.3f} (best {state['best_f1']:.3f})")
+            entry = {"step": step, "epoch": round(step / steps_per_epoch, 2), "loss": round(loss.item(), 4),
+                     "valid_macro_f1": round(metrics["macro_f1"], 4)}
+            best_state = record_evaluation(state, entry, metrics["macro_f1"], model, best_state)
+            bar.write(f"step {step}: valid macro-F1 {metrics['macro_f1']:.3f} (best {state['best']:.3f})")
             state.update(step=step, elapsed=time.time() - loop_start)
             save_checkpoint(ckpt_dir, model, optimizer, state, best_state)
             if state["bad_evals"] >= args.patience:

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from data import FieldMap, read_articles, split_articles
 from models.base import atomic_dir
 from models.summarizer import GenerationSettings, Summarizer
-from .checkpoint import load_checkpoint, remove_checkpoint, save_checkpoint
+from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, save_checkpoint, start_or_resume
 from .rouge import rouge_scores
 
 
@@ -192,8 +192,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
                    for k in range(args.evals_per_epoch)}
     warmup_steps = max(1, int(args.warmup * total_steps))
 
-    def lr_at(step):
-        return args.lr * min((step + 1) / warmup_steps, max(0.0, (total_steps - step) / (total_steps - warmup_steps + 1e-9)))
+    lr_at = linear_schedule(args.lr, total_steps, warmup_steps)
 
     def batches(epoch):
         order = list(range(len(schedule)))
@@ -230,17 +229,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
                                                  ignore_index=-100, label_smoothing=args.label_smoothing)
 
     ckpt_dir = Path(args.models) / ".summarizer-checkpoint"
-    state = {"step": 0, "best": -1.0, "best_step": 0, "bad_evals": 0, "elapsed": 0.0, "history": [],
-             "args": {k: v for k, v in asdict(args).items() if k not in ("resume", "progress", "max_minutes")}}
-    best_state = None
-    if args.resume and (ckpt_dir / "state.json").exists():
-        if json.loads((ckpt_dir / "state.json").read_text()).get("args") != json.loads(json.dumps(state["args"])):
-            raise ValueError(f"cannot resume: {ckpt_dir} was written with other arguments; "
-                             "rerun with the same arguments, or without --resume to start over")
-        state, best_state = load_checkpoint(ckpt_dir, trainable, optimizer)
-        print(f"resumed at step {state['step']} (best validation score {state['best']:.3f})")
-    elif ckpt_dir.exists():
-        remove_checkpoint(ckpt_dir)
+    state, best_state = start_or_resume(ckpt_dir, args, trainable, optimizer)
 
     budget = args.max_minutes * 60 if args.max_minutes else None
     loop_start = time.time() - state["elapsed"]
@@ -268,13 +257,9 @@ def train_summarizer(args: SummarizerArgs) -> dict:
             last = evaluate_generation(summ, valid, valid_inputs)
             summ.model.train() if not frozen else trainable.train()
             score = _score(last)
-            state["history"].append({"step": step, "epoch": round(step / steps_per_epoch, 2),
-                                     "loss": round(loss.item(), 4), "valid": last, "score": round(score, 4)})
-            if score > state["best"]:
-                state.update(best=score, best_step=step, bad_evals=0)
-                best_state = {k: v.detach().clone() for k, v in trainable.state_dict().items()}
-            else:
-                state["bad_evals"] += 1
+            entry = {"step": step, "epoch": round(step / steps_per_epoch, 2), "loss": round(loss.item(), 4),
+                     "valid": last, "score": round(score, 4)}
+            best_state = record_evaluation(state, entry, score, trainable, best_state)
             bar.write(f"step {step}: valid " + ", ".join(
                 f"{t} R1/R2/RL {m['rouge1']:.3f}/{m['rouge2']:.3f}/{m['rougeL']:.3f}" for t, m in last.items()))
             state.update(step=step, elapsed=time.time() - loop_start)
