@@ -323,7 +323,9 @@ class Summarizer:
                 if task == "headline":
                     text = text.rstrip(".")
                 raw.setdefault(task, text)
-                if len(text.split()) > max_words + 2:
+                if len(text.split()) > max_words + 2 or repetitive(text):
+                    if k == 0:
+                        warnings_.append(f"{task}: best candidate rejected: too long or repetitive")
                     continue
                 check = guard.check(text)
                 if check.ok:
@@ -346,6 +348,12 @@ class Summarizer:
             evidence = support_sentences(sentences, picked["headline"][0] + " " + picked["teaser"][0])
         return Summary(picked["headline"][0], picked["teaser"][0], picked["headline"][1], picked["teaser"][1],
                        evidence, sentences, warnings_, raw)
+
+
+def repetitive(text: str, limit: int = 2) -> bool:
+    """True when a content word occurs more than `limit` times ("NATO chief says NATO ... NATO")."""
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2]
+    return any(words.count(w) > limit for w in set(words))
 
 
 def support_sentences(sentences: list[str], text: str, top: int = 2) -> list[int]:

@@ -75,6 +75,16 @@ def test_guard_takes_next_beam_then_fallback(summarizer):
     assert any("rejected" in w for w in s.warnings) and s.raw["headline"].startswith("Zelensky")
 
 
+def test_repetitive_candidates_are_rejected(summarizer):
+    body = "NATO allies met in Brussels on Monday to discuss air defence for Ukraine. Talks went on late."
+    s = summarizer._choose(body, summarizer.prepare(body)[1], False,
+                           ["nato, nato chief says nato has no plan", "nato allies discuss air defence for ukraine"],
+                           ["nato allies met in brussels to discuss air defence for ukraine."])
+    assert s.headline == "NATO allies discuss air defence for Ukraine"
+    assert s.headline_source == "generator (beam candidate 2)"
+    assert any("repetitive" in w for w in s.warnings)
+
+
 def test_long_and_empty_inputs(summarizer):
     long_body = " ".join(f"Sentence number {i} reports on talks in Geneva about grain exports." for i in range(400))
     s = summarizer.summarize([long_body])[0]
