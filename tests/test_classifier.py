@@ -177,3 +177,11 @@ def test_base_model_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelLoadError, match="HF_HUB_OFFLINE"):
         load_pretrained(AutoConfig, resolve_base("newsdesk-test/not-a-real-model"))
+
+
+def test_classify_cli_prints_one_prediction_per_article(trained, capsys):
+    models, _ = trained
+    assert cli(["classify", "--models", str(models), str(SAMPLES), "--limit", "3", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in rows] == [a.id for a in read_articles(SAMPLES)[:3]]
+    assert all(r["topic"] in LABELS and set(r["probabilities"]) == set(LABELS) for r in rows)
