@@ -10,7 +10,20 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
+
+import torch
+
+def int8(model):
+    """A copy of `model` with its linear layers dynamically quantized to int8. Activation scales are computed
+    per call, so results depend on what else is in the batch: run it one input at a time where that matters."""
+    with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
+        warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
+        q = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    q.newsdesk_quantized = True
+    return q.eval()
+
 
 DEFAULT_BASE = "minilm"
 _BUNDLED_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "default"}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
-from .base import ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, resolve_base
+from .base import ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, resolve_base
 
 
 def article_text(item) -> str:
@@ -38,16 +37,6 @@ def article_text(item) -> str:
     if not text.strip():
         raise ValueError("article text is empty or whitespace only; give a headline, teaser or body")
     return text
-
-
-def int8(model: nn.Module) -> nn.Module:
-    """A copy of `model` with its linear layers dynamically quantized to int8. Activation scales are computed
-    per call, so results depend on what else is in the batch: run it one input at a time where that matters."""
-    with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
-        warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
-        q = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
-    q.newsdesk_quantized = True
-    return q.eval()
 
 
 class MeanPoolClassifier(nn.Module):

@@ -7,7 +7,6 @@ fallback and a baseline beside the lead sentence (teaser) and the first 12 words
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import torch
@@ -52,15 +51,11 @@ class SentenceEncoder:
     def __init__(self, model_dir=None, quantize: bool = True):
         from transformers import AutoModel, AutoTokenizer
 
-        from .base import load_pretrained, resolve_base
+        from .base import int8, load_pretrained, resolve_base
         where = resolve_base(model_dir)
         self.tokenizer = load_pretrained(AutoTokenizer, where)
         model = load_pretrained(AutoModel, where, add_pooling_layer=False).eval()
-        if quantize:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        self.model = model
+        self.model = int8(model) if quantize else model
 
     @torch.inference_mode()
     def encode(self, sentences: list[str], batch_size: int = 64) -> np.ndarray:

@@ -141,6 +141,3 @@ class Guard:
         bad_nums = [q.text for q in quantities(text) if not number_supported(q, self.quantities)]
         bad_names = [w for w in self.names(text) if not _stem_match(w, self.vocab)]
         return Check(not bad_nums and not bad_names, bad_nums, bad_names)
-
-    def unsupported_number_share(self, text: str) -> bool:
-        return any(not number_supported(q, self.quantities) for q in quantities(text))

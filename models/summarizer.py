@@ -24,8 +24,7 @@ from transformers import (AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoToke
                           EncoderDecoderModel)
 from transformers.modeling_outputs import BaseModelOutput
 
-from .classifier import int8
-from .base import ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, resolve_base
+from .base import ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, resolve_base
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser,
                          split_sentences)
 from .guard import Guard
@@ -217,9 +216,11 @@ class Summarizer:
         keep = cut_to_budget(sentences, counts, budget, lexical_salience(sentences))
         return " ".join(sentences[i] for i in keep), sentences, keep, len(keep) < len(sentences) or sum(counts) > budget
 
-    def tokenize_inputs(self, texts: list[str], task: str | None = None):
+    def tokenize_inputs(self, texts: list[str], task=None):
+        """Tokenized inputs; with a task prefix, `task` is one task or one per text."""
         if self.control == "prefix":
-            texts = [f"{task}: {t}" for t in texts]
+            tasks = [task] * len(texts) if isinstance(task, str) else task
+            texts = [f"{t}: {x}" for t, x in zip(tasks, texts)]
         return self.tokenizer(texts, truncation=True, max_length=self.settings.max_input_tokens, padding=True,
                               return_tensors="pt")
 

@@ -76,19 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", default="topic,summary", help="comma-separated: topic, summary")
     p.add_argument("--no-progress", action="store_true")
 
-    p = sub.add_parser("summarize", help="print a headline and teaser for each article of a file")
-    _common(p)
-    _data_flags(p)
-    p.add_argument("data", nargs="+", metavar="FILE")
-    p.add_argument("--limit", type=int, default=None, help="only the first N articles")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
-
-    p = sub.add_parser("classify", help="print the topic and probabilities for each article of a file")
-    _common(p)
-    _data_flags(p)
-    p.add_argument("data", nargs="+", metavar="FILE")
-    p.add_argument("--limit", type=int, default=None, help="only the first N articles")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    for name, what in (("summarize", "a headline and teaser"), ("classify", "the topic and probabilities")):
+        p = sub.add_parser(name, help=f"print {what} for each article of a file")
+        _common(p)
+        _data_flags(p)
+        p.add_argument("data", nargs="+", metavar="FILE")
+        p.add_argument("--limit", type=int, default=None, help="only the first N articles")
+        p.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 

@@ -53,7 +53,6 @@ def main(argv=None):
     ap.add_argument("--doc", default="docs/BENCHMARKS.md")
     ap.add_argument("--skip-training", action="store_true", help="reuse MODELS/summarizer")
     a = ap.parse_args(argv)
-    torch.set_num_threads(torch.get_num_threads())
     if not a.skip_training:
         train_summarizer(SummarizerArgs(data=[a.data], models=a.models, max_minutes=a.max_minutes))
     trained = json.loads((Path(a.models) / "summarizer" / "metrics.json").read_text())

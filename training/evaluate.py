@@ -22,7 +22,7 @@ from models.base import ModelLoadError
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
 from models.extractive import lead_sentence, lead_words, salience, select_teaser, split_sentences
-from models.guard import Guard, number_supported, quantities
+from models.guard import Guard
 from .metrics import classification_metrics, format_table
 from .rouge import rouge_scores
 
@@ -34,13 +34,13 @@ def summary_metrics(outputs: list[str], references: list[str], bodies: list[str]
     """ROUGE against references plus length, novelty and faithfulness shares for one kind of output."""
     m = rouge_scores(outputs, references)
     words = [len(o.split()) for o in outputs]
+    guards = [Guard(b) for b in bodies]
     novel, unsupported = [], []
-    for out, body in zip(outputs, bodies):
+    for out, body, guard in zip(outputs, bodies, guards):
         toks = _WORDS.findall(out.lower())
         vocab = set(_WORDS.findall(body.lower()))
         novel.append(sum(t not in vocab for t in toks) / len(toks) if toks else 0.0)
-        art = quantities(body)
-        unsupported.append(any(not number_supported(q, art) for q in quantities(out)))
+        unsupported.append(bool(guard.check(out).unsupported_numbers))
     m.update(mean_words=float(np.mean(words)) if words else 0.0,
              novel_word_share=float(np.mean(novel)) if novel else 0.0,
              unsupported_share=float(np.mean(unsupported)) if unsupported else 0.0,
@@ -49,10 +49,9 @@ def summary_metrics(outputs: list[str], references: list[str], bodies: list[str]
         m["sources"] = dict(Counter("generator (later beam candidate)" if s.startswith("generator (") else s
                                     for s in sources))
     if raw is not None:  # the generator's best beam before the guard
-        m["unsupported_share_before_guard"] = float(np.mean([
-            any(not number_supported(q, quantities(b)) for q in quantities(r or "")) for r, b in zip(raw, bodies)]))
-        m["unsupported_name_share_before_guard"] = float(np.mean([
-            bool(Guard(b).check(r or "").unsupported_names) for r, b in zip(raw, bodies)]))
+        checks = [g.check(r or "") for r, g in zip(raw, guards)]
+        m["unsupported_share_before_guard"] = float(np.mean([bool(c.unsupported_numbers) for c in checks]))
+        m["unsupported_name_share_before_guard"] = float(np.mean([bool(c.unsupported_names) for c in checks]))
     return m
 
 

@@ -9,6 +9,7 @@ MODELS/classifier/ atomically with metrics.json, a confusion-matrix PNG and MODE
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import platform
@@ -65,6 +66,7 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+@functools.lru_cache(maxsize=1)
 def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     order = list(range(n))
     random.Random(seed * 1000 + epoch).shuffle(order)
@@ -189,15 +191,14 @@ def train_classifier(args: ClassifierArgs) -> dict:
     model.eval()
 
     # --- calibration and test metrics, at the inference token budget ------------------------------
-    served = clf
-    _, valid_logits = _evaluate(served, texts["valid"], ys["valid"])
+    _, valid_logits = _evaluate(clf, texts["valid"], ys["valid"])
     clf.temperature = fit_temperature(valid_logits, ys["valid"])
     results = {"split_sizes": {k: len(v) for k, v in parts.items()}, "temperature": clf.temperature,
                "scored_with": f"float32, {args.max_length} tokens, as served"}
     for split in ("valid", "test"):
         if not texts[split]:
             continue
-        logits = valid_logits if split == "valid" else served.logits(texts[split], batch_size=64)
+        logits = valid_logits if split == "valid" else clf.logits(texts[split], batch_size=64)
         topic = classification_metrics(ys[split], softmax(logits, clf.temperature), labels)
         topic["ece_uncalibrated"] = classification_metrics(ys[split], softmax(logits), labels)["ece"]
         base_probs = baseline.predict_proba(texts[split])

@@ -10,6 +10,7 @@ T5/BART checkpoint the whole model is fine-tuned instead (task prefix "headline:
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import platform
@@ -194,6 +195,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
 
     lr_at = linear_schedule(args.lr, total_steps, warmup_steps)
 
+    @functools.lru_cache(maxsize=1)
     def batches(epoch):
         order = list(range(len(schedule)))
         random.Random(args.seed * 1000 + epoch).shuffle(order)
@@ -217,13 +219,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
             logits = summ.model.decoder(input_ids=dec_in, attention_mask=dec_mask, encoder_hidden_states=mem,
                                         encoder_attention_mask=mask).logits
         else:
-            enc = summ.tokenize_inputs([prep[i] for i, _, _ in rows], rows[0][1])
-            for r, (i, task, _) in enumerate(rows):  # prefix mode: each row its own task prefix
-                one = summ.tokenize_inputs([prep[i]], task)
-                enc["input_ids"][r].fill_(tok.pad_token_id)
-                enc["attention_mask"][r].zero_()
-                k = min(one["input_ids"].shape[1], enc["input_ids"].shape[1])
-                enc["input_ids"][r, :k], enc["attention_mask"][r, :k] = one["input_ids"][0, :k], one["attention_mask"][0, :k]
+            enc = summ.tokenize_inputs([prep[i] for i, _, _ in rows], [task for _, task, _ in rows])
             logits = summ.model(**enc, decoder_input_ids=dec_in, decoder_attention_mask=dec_mask).logits
         return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
                                                  ignore_index=-100, label_smoothing=args.label_smoothing)
