@@ -93,7 +93,7 @@ def markdown(r: dict, a) -> str:
                       for t in ("headline", "teaser") if t in s)
     sp, tr = r["speed"], r["training"]
     return f"""{START}
-Command: `make bench-summarizer` (= `python -m training.bench_summarizer --data {a.data} --models {a.models}`)
+Command: `python -m training.bench_summarizer --data {a.data} --models {a.models} --max-minutes {a.max_minutes:g} --headline-articles {a.headline_articles}` (`make bench-summarizer` runs it with the defaults)
 Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}.
 
 Test split of the shared war corpus (duplicate-aware hash split; {r['articles']}): {r['test_scored']} test
