@@ -10,8 +10,10 @@ WAR     := $(SHARED)/news/ukraine_war.jsonl.gz
 # Train on the shared hand-labelled news when it is there, else on the project's own samples.
 CLASSIFIER_DATA ?= $(if $(wildcard $(LABELED)),$(LABELED),$(SAMPLES))
 SUMMARIZER_DATA ?= $(if $(wildcard $(WAR)),$(WAR),$(SAMPLES))
+SUMMARIZER_MINUTES ?= 60
+PORT ?= 7860
 
-.PHONY: install test test-fast demo train train-summarizer bench-classifier bench-summarizer clean
+.PHONY: install test test-fast demo serve train train-classifier train-summarizer bench-classifier bench-summarizer bench-serve clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,20 +33,28 @@ $(MODELS)/classifier/config.json: | install
 	$(BIN)/newsdesk train-classifier --data $(CLASSIFIER_DATA) --models $(MODELS)
 
 $(MODELS)/summarizer/config.json: | install
-	$(BIN)/newsdesk train-summarizer --data $(SUMMARIZER_DATA) --models $(MODELS)
+	$(BIN)/newsdesk train-summarizer --data $(SUMMARIZER_DATA) --models $(MODELS) --max-minutes $(SUMMARIZER_MINUTES)
 
-train: $(MODELS)/classifier/config.json
+train: $(MODELS)/classifier/config.json $(MODELS)/summarizer/config.json
+
+train-classifier: $(MODELS)/classifier/config.json
 
 train-summarizer: $(MODELS)/summarizer/config.json
 
-demo: install train
-	$(BIN)/newsdesk classify --models $(MODELS) $(SAMPLES) --limit 12
+# Installs, trains whichever default model is missing, then serves the demo on http://127.0.0.1:$(PORT)/
+demo: install train serve
+
+serve: install
+	$(BIN)/newsdesk serve --models $(MODELS) --port $(PORT)
 
 bench-classifier: install
 	$(BIN)/python -m training.bench_classifier --data $(LABELED) --models $(MODELS)/bench
 
 bench-summarizer: install
 	$(BIN)/python -m training.bench_summarizer --data $(WAR) --models $(MODELS)/bench
+
+bench-serve: install train
+	$(BIN)/python -m serve.bench --data $(SUMMARIZER_DATA) --models $(MODELS)
 
 clean:
 	rm -rf $(MODELS) .pytest_cache

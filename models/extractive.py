@@ -101,6 +101,8 @@ def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45,
 def extractive_headline(sentence: str, max_words: int = 14) -> str:
     """A headline cut from a source sentence: its main clause, at most `max_words` words, no final stop."""
     s = re.sub(r",?\s+(?:the [\w' ]+|[\w']+ [\w']+) (?:said|says|reported|announced)\b.*$", "", sentence)
+    if len(s.split()) < 5:  # the attribution was the sentence's start ("Mayor X said ..."): keep it whole
+        s = sentence
     s = re.sub(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", "", s)
     words = s.split()
     if len(words) > max_words:
@@ -110,7 +112,14 @@ def extractive_headline(sentence: str, max_words: int = 14) -> str:
                 cut = cut[: i + 1]
                 break
         words = cut
+        while len(words) > 4 and words[-1].lower().strip(",;:") in _DANGLING:  # never end on "... in the"
+            words = words[:-1]
     return " ".join(words).rstrip(".,;:")
+
+
+_DANGLING = {"a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "and", "or", "but", "that",
+             "as", "its", "their", "his", "her", "which", "who", "into", "than", "over", "after", "before", "about",
+             "is", "are", "was", "were", "be", "has", "have", "had", "will", "would", "could", "should", "this"}
 
 
 def cut_to_budget(sentences: list[str], token_counts: list[int], budget: int, scores=None, lead: int = 3) -> list[int]:

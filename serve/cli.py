@@ -83,6 +83,20 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("data", nargs="+", metavar="FILE")
         p.add_argument("--limit", type=int, default=None, help="only the first N articles")
         p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    p = sub.add_parser("batch", help="topic, headline and teaser for every article of a file (resumable)")
+    _common(p)
+    p.add_argument("input", metavar="IN", help="JSONL, JSONL.gz or CSV articles")
+    p.add_argument("output", metavar="OUT", help=".jsonl or .csv results; rerunning skips rows already there")
+    p.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN", dest="fields",
+                   help="read FIELD (id, headline, teaser, body) from COLUMN; repeatable")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("serve", help="serve the Gradio demo")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860)
     return parser
 
 
@@ -144,12 +158,23 @@ def main(argv=None) -> int:
                     print(f"{top:<23} {probs[top]:.2f}  {title}")
             for b in bad:
                 print(f"skipped {b}", file=sys.stderr)
+        elif args.command == "batch":
+            from data import FieldMap
+            from serve.batch import run_batch
+            report = run_batch(args.input, args.output, models=args.models, batch_size=args.batch_size,
+                               fields=FieldMap.parse(args.fields), progress=not args.no_progress)
+            print(f"newsdesk batch: {report}", file=sys.stderr)
+            return 0 if report.ok else 1
+        elif args.command == "serve":
+            from serve.app import serve
+            serve(args.models, host=args.host, port=args.port)
         return 0
     except (DataError, ModelLoadError, ValueError, FileNotFoundError) as e:
         print(f"newsdesk {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = " (rerun with --resume to continue)" if args.command.startswith("train") else ""
+        hint = {"batch": " (run the same command again to resume)"}.get(
+            args.command, " (rerun with --resume to continue)" if args.command.startswith("train") else "")
         print(f"\nnewsdesk {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
 

@@ -69,6 +69,11 @@ def test_lead_baselines_and_extractive_headline():
     head = extractive_headline(lead_sentence(ARTICLE))
     assert len(head.split()) <= 14 and not head.endswith(".") and head.startswith("The World Bank will provide")
     assert "announced" not in extractive_headline("Kyiv and Warsaw signed a deal, the ministry announced on Monday.")
+    # an attribution that starts the sentence is not cut away (it would leave "Mayor")
+    assert extractive_headline("Mayor Ivan Petrenko said work starts in May.") == "Mayor Ivan Petrenko said work starts in May"
+    # a cut headline never ends on a dangling function word
+    long = "The council voted on Tuesday to give the money to the city of Kharkiv for the repair of its grid."
+    assert extractive_headline(long) == "The council voted to give the money to the city of Kharkiv"
 
 
 def test_select_teaser_prefers_salient_lead_and_respects_length():

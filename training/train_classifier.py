@@ -214,6 +214,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
                            "train_seconds": round(train_seconds, 1), "baseline_seconds": round(baseline_seconds, 1),
                            "total_seconds": round(time.time() - t_start, 1), "history": state["history"],
                            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads"}
+    results["trained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results["data"] = [str(p) for p in args.data]
     results["args"] = {k: v for k, v in asdict(args).items() if k != "progress"}
 

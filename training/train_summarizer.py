@@ -281,6 +281,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
                      "history": state["history"], "encoder": "frozen, cached" if frozen else "fine-tuned",
                      "machine": f"{platform.machine()}, {torch.get_num_threads()} threads"},
         "args": {k: v for k, v in asdict(args).items() if k != "progress"},
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     out_dir = Path(args.models) / "summarizer"
     with atomic_dir(out_dir) as tmp:

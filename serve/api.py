@@ -1,0 +1,181 @@
+"""predict(): an article in; its topic, a headline and a teaser out. The demo and the batch script call this.
+
+    from serve import predict
+    p = predict("The World Bank approved a $200 million grant to repair Kharkiv's power grid ...")
+    p.topic, p.probabilities, p.headline, p.teaser, p.headline_source, p.warnings, p.models
+
+An article is a string (its body), a dict or an `Article` (headline, teaser and body each optional, but some text
+is required); a list of them gives a list of results, processed in batches. The models load once, lazily, from
+the models folder: the `models` argument, else $NEWSDESK_MODELS, else artifacts/.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from data import Article
+from data.articles import FIELDS
+from models.base import ModelLoadError
+from models.classifier import TopicClassifier
+from models.summarizer import Summarizer
+
+
+@dataclass
+class Prediction:
+    """Everything newsdesk says about one article."""
+
+    id: str | None
+    topic: str
+    probabilities: dict[str, float]        # every label, calibrated, summing to 1
+    headline: str
+    teaser: str
+    headline_source: str                   # "generator", "generator (beam candidate k)" or "extractive"
+    teaser_source: str
+    evidence: list[str] = field(default_factory=list)  # the body sentences the headline and teaser rest on
+    warnings: list[str] = field(default_factory=list)  # truncated input, fallbacks, missing body
+    models: dict[str, str] = field(default_factory=dict)  # {"classifier": version, "summarizer": version}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def models_dir(models=None) -> Path:
+    return Path(models or os.environ.get("NEWSDESK_MODELS") or "artifacts")
+
+
+def model_version(directory: Path) -> str:
+    """`name@sha256-prefix` of the weights (and the training date when metrics.json records one)."""
+    digest = hashlib.sha256()
+    with open(directory / "model.safetensors", "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    version = f"{directory.name}@{digest.hexdigest()[:12]}"
+    try:
+        trained = json.loads((directory / "metrics.json").read_text()).get("trained_at")
+    except (OSError, ValueError):
+        trained = None
+    return f"{version} (trained {trained})" if trained else version
+
+
+def to_article(item, index: int = 0) -> Article:
+    """A str, dict or Article as an Article; a clear TypeError/ValueError naming the item otherwise."""
+    where = f"article {index}"
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, str):
+        if not item.strip():
+            raise ValueError(f"{where}: the text is empty or whitespace only")
+        return Article(id=str(index), body=item)
+    if isinstance(item, dict):
+        values = {k: item.get(k) for k in FIELDS if item.get(k) is not None}
+        if isinstance(values.get("id"), int):
+            values["id"] = str(values["id"])
+        for k, v in values.items():
+            if k != "sure" and not isinstance(v, str):
+                raise TypeError(f"{where}: field {k!r} must be a string, got {type(v).__name__}")
+        if not any(isinstance(values.get(k), str) and values[k].strip() for k in ("headline", "teaser", "body")):
+            raise ValueError(f"{where}: no text; give 'body' (and optionally 'headline', 'teaser'); "
+                             f"got keys {sorted(item)}")
+        values["id"] = str(values.get("id", index))
+        try:
+            return Article(**values)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{where}: {e}") from None
+    if isinstance(item, (bytes, bytearray)):
+        raise TypeError(f"{where}: got bytes; decode them to str first (e.g. data.decode('utf-8'))")
+    raise TypeError(f"{where}: expected a str (the body), a dict or an Article, got {type(item).__name__}")
+
+
+class Newsdesk:
+    """The two trained models of one models folder, loaded on first use (thread-safe)."""
+
+    def __init__(self, models=None, quantize_summarizer: bool = True):
+        self.dir = models_dir(models)
+        self.quantize_summarizer = quantize_summarizer
+        self._classifier = self._summarizer = None
+        self.versions: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._summarizer is not None:
+                return
+            missing = [n for n in ("classifier", "summarizer") if not (self.dir / n / "config.json").exists()]
+            if missing:
+                raise ModelLoadError(
+                    f"no trained {' or '.join(missing)} in {self.dir}/: run `make train` (both models), or "
+                    f"`newsdesk train-classifier` / `newsdesk train-summarizer --data FILE --models {self.dir}`; "
+                    f"or point NEWSDESK_MODELS at a folder that has them")
+            classifier = TopicClassifier.from_pretrained(self.dir / "classifier")
+            summarizer = Summarizer.from_pretrained(self.dir / "summarizer", quantize=self.quantize_summarizer)
+            self.versions = {n: model_version(self.dir / n) for n in ("classifier", "summarizer")}
+            self._classifier, self._summarizer = classifier, summarizer
+
+    @property
+    def classifier(self) -> TopicClassifier:
+        self._load()
+        return self._classifier
+
+    @property
+    def summarizer(self) -> Summarizer:
+        self._load()
+        return self._summarizer
+
+    def predict(self, articles, batch_size: int = 16):
+        """One Prediction per article (a single article gives a single Prediction)."""
+        single = isinstance(articles, (str, dict, Article, bytes, bytearray))
+        if single:
+            items = [articles]
+        elif isinstance(articles, (list, tuple)):
+            items = list(articles)
+        else:
+            raise TypeError(f"expected an article (str, dict or Article) or a list of them, "
+                            f"got {type(articles).__name__}")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        batch = [to_article(x, i) for i, x in enumerate(items)]  # validate everything before any work
+        results = []
+        for start in range(0, len(batch), batch_size):
+            results += self._predict_batch(batch[start:start + batch_size])
+        return results[0] if single else results
+
+    def _predict_batch(self, batch: list[Article]) -> list[Prediction]:
+        clf, summ = self.classifier, self.summarizer
+        probs = clf.predict_proba(batch, batch_size=len(batch))
+        bodies = [a.body or "\n".join(t for t in (a.teaser, a.headline) if t) for a in batch]
+        summaries = summ.summarize(bodies, batch_size=len(batch))
+        token_counts = [len(ids) for ids in clf.tokenizer([a.text for a in batch], add_special_tokens=True)["input_ids"]]
+        out = []
+        for article, p, s, n_tokens in zip(batch, probs, summaries, token_counts):
+            warnings = list(s.warnings)
+            if not article.body:
+                warnings.insert(0, "no body: headline and teaser were written from the given headline/teaser")
+            if n_tokens > clf.max_length:
+                warnings.insert(0, f"topic read the first {clf.max_length} of {n_tokens} tokens")
+            out.append(Prediction(
+                id=article.id, topic=max(p, key=p.get), probabilities=p, headline=s.headline, teaser=s.teaser,
+                headline_source=s.headline_source, teaser_source=s.teaser_source,
+                evidence=[s.sentences[i] for i in s.evidence], warnings=warnings, models=dict(self.versions)))
+        return out
+
+
+_loaded: dict[Path, Newsdesk] = {}
+_loaded_lock = threading.Lock()
+
+
+def load(models=None) -> Newsdesk:
+    """The shared Newsdesk for a models folder (created once per process; models load on first predict)."""
+    key = models_dir(models).resolve()
+    with _loaded_lock:
+        if key not in _loaded:
+            _loaded[key] = Newsdesk(key)
+        return _loaded[key]
+
+
+def predict(articles, models=None, batch_size: int = 16):
+    """Topic, probabilities, headline, teaser and provenance for one article or a list of them."""
+    return load(models).predict(articles, batch_size=batch_size)
