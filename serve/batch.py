@@ -135,6 +135,7 @@ def run_batch(inp, out, models=None, batch_size: int = 16, fields: FieldMap | No
     fmt = _out_format(out)
     if batch_size < 1:
         raise ValueError("--batch-size must be at least 1")
+    _open_bytes(inp).close()  # a missing or unreadable input fails here, before OUT is touched
     desk = desk or load(models)
     desk.summarizer  # load the models (or fail with how to train them) before reading anything
     done_ids, done_lines, failed_before = _done(out, fmt)

@@ -164,6 +164,9 @@ def test_batch_cli_exit_status_and_csv_round_trip(tiny_models, tmp_path, capsys)
     assert "(1 failed)" in capsys.readouterr().err
     assert cli(["batch", str(bad), str(tmp_path / "out.txt"), "--models", str(tiny_models)]) == 2
     assert "must be .jsonl or .csv" in capsys.readouterr().err
+    assert cli(["batch", str(tmp_path / "missing.jsonl"), str(tmp_path / "never.jsonl"), "--models", str(tiny_models),
+                "--no-progress"]) == 2
+    assert "missing.jsonl: file not found" in capsys.readouterr().err and not (tmp_path / "never.jsonl").exists()
 
 
 def test_batch_resumes_after_an_interrupt(tiny_models, tmp_path, monkeypatch):
