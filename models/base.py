@@ -18,9 +18,19 @@ import torch
 def int8(model):
     """A copy of `model` with its linear layers dynamically quantized to int8. Activation scales are computed
     per call, so results depend on what else is in the batch: run it one input at a time where that matters."""
+    return _quantize_dynamic(model, torch.qint8)
+
+
+def fp16_weights(model):
+    """A copy of `model` whose linear layers keep float16 weights and compute in float32 (fbgemm): about 1e-3 off
+    float32 and several times faster on CPU. No activation scales, so batched rows do not influence each other."""
+    return _quantize_dynamic(model, torch.float16)
+
+
+def _quantize_dynamic(model, dtype):
     with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
         warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
-        q = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        q = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=dtype)
     q.newsdesk_quantized = True
     return q.eval()
 

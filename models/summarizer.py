@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 from transformers import (AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoTokenizer, BertConfig, BertLMHeadModel,
                           EncoderDecoderModel)
 from transformers.modeling_outputs import BaseModelOutput
 
-from .base import ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, resolve_base
+from .base import (ModelLoadError, atomic_dir, fp16_weights, int8, load_pretrained, quiet_transformers,
+                   resolve_base)
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser,
                          split_sentences)
 from .guard import Guard
@@ -140,8 +140,11 @@ class Summarizer:
         self.control = control  # "decoder_token" (BERT2BERT) or "prefix" (T5/BART: "headline: ..." input)
         self._sentence_encoder = None
         # int8 encoder copy, run one article at a time (int8 scales activations per call, so batching articles
-        # together would make one article's output depend on another's); the decoder stays float32.
+        # together would make one article's output depend on another's). The decoder copy keeps float16 weights
+        # but computes in float32 (no activation scales, so batching is safe): several times faster than float32
+        # matmuls for the few rows of a beam search step, the LM head (hidden -> 30k-word vocabulary) above all.
         self.fast_encoder = int8(self.model.encoder) if quantize and control == "decoder_token" else None
+        self.fast_decoder = fp16_weights(self.model.decoder) if quantize and control == "decoder_token" else None
 
     @property
     def casing(self) -> dict:
@@ -238,7 +241,8 @@ class Summarizer:
     @torch.inference_mode()
     def generate_all(self, inputs: list[str], tasks=TASKS, num_return: int | None = None) -> dict:
         """{task: [[candidates of input 0], ...]}. With a control token, one encoder pass and one beam search
-        serve every task (rows: input x task); with a task prefix, one pass per task."""
+        serve every task (groups: input x task, each with its task's length limits); with a task prefix, HF
+        `generate` once per task."""
         s = self.settings
         n = num_return or s.num_beams
         limits = {"headline": (s.headline_min_tokens, s.headline_max_tokens),
@@ -251,20 +255,121 @@ class Summarizer:
                 enc = self.tokenize_inputs(inputs, task)
                 seqs = self.model.generate(**enc, **common, min_new_tokens=limits[task][0],
                                            max_new_tokens=limits[task][1])
-                texts = self._decode(seqs)
+                texts = self._decode(seqs.tolist())
                 out[task] = [texts[i * n:(i + 1) * n] for i in range(len(inputs))]
             return out
         states, mask = self.encode(inputs)
+        groups = [(i, self.control_ids(t)[0], *limits[t]) for i in range(len(inputs)) for t in tasks]
+        texts = [self._decode(seqs) for seqs in self._beam_search(states, mask, groups, n)]
         k = len(tasks)
-        start = torch.tensor([self.control_ids(t) for _ in inputs for t in tasks])
+        return {t: [texts[i * k + j] for i in range(len(inputs))] for j, t in enumerate(tasks)}
+
+    @torch.inference_mode()
+    def _generate_hf(self, inputs: list[str], task: str, num_return: int | None = None) -> list[list[str]]:
+        """What `candidates` gives, computed with HF `generate` (the reference `_beam_search` is tested against)."""
+        s = self.settings
+        n = num_return or s.num_beams
+        lo, hi = {"headline": (s.headline_min_tokens, s.headline_max_tokens),
+                  "teaser": (s.teaser_min_tokens, s.teaser_max_tokens)}[task]
+        states, mask = self.encode(inputs)
+        start = torch.tensor([self.control_ids(task)] * len(inputs))
         seqs = self.model.generate(
-            encoder_outputs=BaseModelOutput(last_hidden_state=states.repeat_interleave(k, dim=0)),
-            attention_mask=mask.repeat_interleave(k, dim=0), decoder_input_ids=start,
+            encoder_outputs=BaseModelOutput(last_hidden_state=states), attention_mask=mask, decoder_input_ids=start,
             pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.sep_token_id,
-            decoder_start_token_id=start[0, 0].item(), **common,
-            min_new_tokens=min(limits[t][0] for t in tasks), max_new_tokens=max(limits[t][1] for t in tasks))
-        texts = self._decode(seqs)
-        return {t: [texts[(i * k + j) * n:(i * k + j + 1) * n] for i in range(len(inputs))] for j, t in enumerate(tasks)}
+            decoder_start_token_id=start[0, 0].item(), num_beams=s.num_beams, num_return_sequences=n,
+            no_repeat_ngram_size=s.no_repeat_ngram_size, length_penalty=s.length_penalty, early_stopping=True,
+            min_new_tokens=lo, max_new_tokens=hi)
+        texts = self._decode(seqs.tolist())
+        return [texts[i * n:(i + 1) * n] for i in range(len(inputs))]
+
+    def _beam_search(self, states, mask, groups, num_return: int) -> list[list[list[int]]]:
+        """Beam search with the BERT decoder: what HF `generate` does with num_beams, no_repeat_ngram_size,
+        min/max_new_tokens, length_penalty and early_stopping=True, but lean. Self-attention keys and values are
+        cached, cross-attention ones are computed once per input and shared by its beams, and each group (one
+        input, one task: `(input index, start token, min new tokens, max new tokens)`) leaves the batch as soon as
+        it has `num_beams` finished hypotheses. Returns per group the token ids of its `num_return` best finished
+        hypotheses (start token first), best first."""
+        s, dec = self.settings, self.model.decoder if self.fast_decoder is None else self.fast_decoder
+        layers, emb = dec.bert.encoder.layer, dec.bert.embeddings
+        nb, ngram, lp = s.num_beams, s.no_repeat_ngram_size, s.length_penalty
+        eos, pad = self.tokenizer.sep_token_id, self.tokenizer.pad_token_id
+        heads = layers[0].attention.self.num_attention_heads
+        attend = torch.nn.functional.scaled_dot_product_attention
+
+        def split(x):  # (rows, length, hidden) -> (rows, heads, length, head size)
+            return x.view(x.shape[0], x.shape[1], heads, -1).transpose(1, 2)
+
+        def merge(x):  # the inverse, for attention outputs
+            return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], -1)
+
+        src = torch.tensor([g[0] for g in groups])
+        cross_kv = [(split(l.crossattention.self.key(states))[src], split(l.crossattention.self.value(states))[src])
+                    for l in layers]  # per group: (groups, heads, input tokens, head size)
+        cross_mask = None if bool(mask.all()) else mask.bool()[src, None, None, :]
+        min_new, max_new = torch.tensor([g[2] for g in groups]), torch.tensor([g[3] for g in groups])
+        ids = torch.arange(len(groups))                                    # which group each active group is
+        seqs = torch.tensor([g[1] for g in groups]).repeat_interleave(nb)[:, None]  # (groups * beams, tokens)
+        scores = torch.full((len(groups), nb), -1e9)                      # running beams' summed log-probs
+        scores[:, 0] = 0.0                                                 # (the beams start equal: expand one)
+        width = 1 + int(max_new.max())
+        done_seqs = torch.full((len(groups), nb, width), pad)             # finished hypotheses, best first
+        done_scores = torch.full((len(groups), nb), -float("inf"))        # -inf: slot still empty
+        cache = [(None, None) for _ in layers]                            # self-attention keys, values per layer
+        out = [None] * len(groups)
+        while len(ids):
+            g, cur = len(ids), seqs.shape[1]
+            # 1. the decoder on each beam's last token
+            tok_type = emb.token_type_embeddings(torch.zeros_like(seqs[:, -1:]))
+            x = emb.LayerNorm(emb.word_embeddings(seqs[:, -1:]) + tok_type + emb.position_embeddings.weight[cur - 1])
+            for i, l in enumerate(layers):
+                a = l.attention.self
+                k, v = split(a.key(x)), split(a.value(x))
+                if cache[i][0] is not None:
+                    k, v = torch.cat([cache[i][0], k], 2), torch.cat([cache[i][1], v], 2)
+                cache[i] = (k, v)
+                h = l.attention.output(merge(attend(split(a.query(x)), k, v, scale=a.scaling)), x)
+                c = l.crossattention.self  # the beams of a group are that group's queries
+                q = c.query(h).view(g, nb, heads, -1).transpose(1, 2)
+                o = attend(q, *cross_kv[i], attn_mask=cross_mask, scale=c.scaling).transpose(1, 2)
+                h = l.crossattention.output(o.reshape(g * nb, 1, -1), h)
+                x = l.output(l.intermediate(h), h)
+            logp = torch.log_softmax(dec.cls(x[:, -1]), dim=-1)
+            vocab = logp.shape[-1]
+            # 2. rules: no end before min_new tokens; no n-gram twice (a window matching the last n-1 tokens bans
+            # the token that followed them)
+            logp[(cur - 1 < min_new).repeat_interleave(nb), eos] = -float("inf")
+            if cur >= ngram:
+                windows = seqs.unfold(1, ngram, 1)
+                row, w = (windows[:, :, :-1] == seqs[:, None, cur - ngram + 1:]).all(-1).nonzero(as_tuple=True)
+                logp[row, windows[row, w, -1]] = -float("inf")
+            # 3. the 2 * beams best continuations of each group; those ending (end token or length) are finished
+            top, idx = (logp.view(g, nb, vocab) + scores[..., None]).view(g, -1).topk(2 * nb)
+            rows = idx // vocab + torch.arange(g)[:, None] * nb
+            cand = torch.cat([seqs[rows], (idx % vocab)[..., None]], -1)  # (groups, 2 * beams, cur + 1)
+            ended = (idx % vocab == eos) | (cur >= max_new)[:, None]
+            # 4. the best unfinished ones run on; finished ones among the first `beams` join the finished
+            # hypotheses, scored by summed log-prob / length ** length_penalty, if they are among the best
+            top_run = top + ended.float() * -1e9
+            keep = top_run.topk(nb)[1]
+            scores, rows, seqs = top_run.gather(1, keep), rows.gather(1, keep), cand[torch.arange(g)[:, None], keep]
+            new = torch.where(ended[:, :nb], top[:, :nb] / (cur ** lp), -float("inf"))
+            new_seqs = torch.nn.functional.pad(cand[:, :nb], (0, width - cur - 1), value=pad)
+            done_scores, best = torch.cat([done_scores, new], 1).topk(nb)
+            done_seqs = torch.cat([done_seqs, new_seqs], 1)[torch.arange(g)[:, None], best]
+            # 5. a group with `beams` finished hypotheses is done (early stopping); the rest go on
+            full = (done_scores > -float("inf")).all(-1)
+            for j in full.nonzero()[:, 0].tolist():
+                out[ids[j]] = [hyp[hyp != pad].tolist() for hyp in done_seqs[j, :num_return]]
+            live = (~full).nonzero()[:, 0]
+            rows = rows[live].flatten()
+            cache = [(k[rows], v[rows]) for k, v in cache]
+            seqs = seqs[live].flatten(0, 1)
+            if len(live) < g:
+                ids, scores, done_seqs, done_scores = ids[live], scores[live], done_seqs[live], done_scores[live]
+                min_new, max_new = min_new[live], max_new[live]
+                cross_kv = [(k[live], v[live]) for k, v in cross_kv]
+                cross_mask = None if cross_mask is None else cross_mask[live]
+        return out
 
     @torch.inference_mode()
     def encode_one(self, text: str) -> torch.Tensor:
@@ -283,10 +388,10 @@ class Summarizer:
             out[i, :s.shape[0]], mask[i, :s.shape[0]] = s, 1
         return out, mask
 
-    def _decode(self, seqs) -> list[str | None]:
+    def _decode(self, seqs: list[list[int]]) -> list[str | None]:
         special = set(self.tokenizer.all_special_ids) | set(self.control_ids("headline") + self.control_ids("teaser"))
         texts = []
-        for seq in seqs.tolist():
+        for seq in seqs:
             ids = [i for i in seq if i not in special]
             unknown = self.tokenizer.unk_token_id is not None and self.tokenizer.unk_token_id in seq
             texts.append(None if unknown else _clean(self.tokenizer.decode(ids, skip_special_tokens=True)))

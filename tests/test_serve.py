@@ -1,7 +1,6 @@
 """predict() and the batch script on tiny trained models (tests/conftest.py)."""
 import csv
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -9,7 +8,7 @@ import time
 
 import pytest
 
-from data import LABELS, SAMPLES, Article, read_articles
+from data import LABELS, SAMPLES, read_articles
 from models.base import ModelLoadError
 from serve import Prediction, load, predict
 from serve.batch import CSV_COLUMNS, run_batch

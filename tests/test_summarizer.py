@@ -7,21 +7,16 @@ from data import SAMPLES, read_articles
 from models.guard import Guard
 from models.summarizer import Summarizer, Truecaser
 from serve.cli import main as cli
-from training.train_classifier import ClassifierArgs, train_classifier
-from training.train_summarizer import SummarizerArgs, casing_lexicon, train_summarizer
+from training.train_summarizer import casing_lexicon
 
 pytestmark = pytest.mark.slow
 ARTS = read_articles(SAMPLES)
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory):
-    d = tmp_path_factory.mktemp("models")
-    train_summarizer(SummarizerArgs(data=[str(SAMPLES)], models=str(d), max_steps=2, batch_size=8, eval_articles=2,
-                                    decoder_layers=1, max_input_tokens=96, num_beams=2, progress=False))
-    train_classifier(ClassifierArgs(data=[str(SAMPLES)], models=str(d), max_steps=1, batch_size=8, max_length=64,
-                                    train_max_length=64, progress=False))
-    return d
+def models(tiny_models):
+    """The session's tiny models (tests/conftest.py): summarizer 2 steps, 1 decoder layer, 96 input tokens."""
+    return tiny_models
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +55,17 @@ def test_round_trip_generates_identically(models, tmp_path):
     b = Summarizer.from_pretrained(tmp_path / "copy", quantize=False)
     inputs = [a.prepare(x.body)[0] for x in ARTS[:2]]
     assert a.candidates(inputs, "headline") == b.candidates(inputs, "headline")
+
+
+def test_lean_beam_search_matches_hf_generate(models):
+    s = Summarizer.from_pretrained(models / "summarizer", quantize=False)  # float32 LM head, as HF uses
+    s.settings.num_beams, s.settings.headline_max_tokens, s.settings.teaser_max_tokens = 3, 12, 20
+    inputs = [s.prepare(a.body)[0] for a in ARTS[:4]]
+    lean = s.generate_all(inputs)
+    for task in ("headline", "teaser"):
+        assert lean[task] == s._generate_hf(inputs, task)  # batched,
+        assert lean[task][1:2] == s._generate_hf(inputs[1:2], task)  # and alone
+    assert s.generate_all(inputs[2:3], num_return=2)["teaser"] == [lean["teaser"][2][:2]]
 
 
 def test_guard_takes_next_beam_then_fallback(summarizer):

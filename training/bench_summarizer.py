@@ -13,7 +13,6 @@ import statistics
 import time
 from pathlib import Path
 
-import torch
 
 from data import read_articles, split_articles
 from models.summarizer import Summarizer
