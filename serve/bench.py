@@ -150,7 +150,7 @@ def main(argv=None):
 def markdown(r: dict, a) -> str:
     p, b, d = r["predict"], r["batch"], r["demo"]
     return f"""{START}
-Command: `python -m serve.bench --data {a.data} --models {a.models} --runs {a.runs} --batch-articles {a.batch_articles} --clients {a.clients} --seconds {a.seconds:g}` (`make bench-serve`)
+Command: `python -m serve.bench --data {a.data} --models {a.models} --runs {a.runs} --batch-articles {a.batch_articles} --clients {a.clients} --seconds {a.seconds:g}` (`make bench-serve` runs it on the models in `artifacts/`)
 Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}. Models: {', '.join(f'{k} {v}' for k, v in r['versions'].items())}.
 
 | what | measured | target |

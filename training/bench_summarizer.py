@@ -66,7 +66,7 @@ def main(argv=None):
     summ = Summarizer.from_pretrained(Path(a.models) / "summarizer")
     speed = time_generation(summ, [x.body for x in test])
     result = {"machine": machine(), "data": a.data, "training": trained["training"], "articles": trained["articles"],
-              "training_pairs": trained["training_pairs"], "test_scored": len(sample),
+              "training_pairs": trained["training_pairs"], "trained_max_minutes": targs.get("max_minutes") or 0, "test_scored": len(sample),
               "test_with_teaser": len(with_teaser), "scores": scored, "speed": speed}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2))
@@ -91,8 +91,13 @@ def markdown(r: dict, a) -> str:
     paths = "; ".join(f"{t}: " + ", ".join(f"{k} {v}" for k, v in s[t].get("sources", {}).items())
                       for t in ("headline", "teaser") if t in s)
     sp, tr = r["speed"], r["training"]
+    cmd = (f"python -m training.bench_summarizer --data {a.data} --models {a.models} "
+           + ("--skip-training" if a.skip_training else f"--max-minutes {a.max_minutes:g}")
+           + f" --headline-articles {a.headline_articles}")
+    how = (f"scores the summarizer that the same command trained earlier with `--max-minutes "
+           f"{r['trained_max_minutes']:g}`" if a.skip_training else "`make bench-summarizer` runs it with the defaults")
     return f"""{START}
-Command: `python -m training.bench_summarizer --data {a.data} --models {a.models} --max-minutes {a.max_minutes:g} --headline-articles {a.headline_articles}` (`make bench-summarizer` runs it with the defaults)
+Command: `{cmd}` ({how})
 Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}.
 
 Test split of the shared war corpus (duplicate-aware hash split; {r['articles']}): {r['test_scored']} test
