@@ -2,7 +2,6 @@
 (Debian's chromium, headless, driven by selenium through chromedriver; .ci/run installs both)."""
 import json
 import os
-import socket
 import tempfile
 
 import pytest
@@ -11,14 +10,9 @@ from gradio_client import Client, handle_file
 from data import LABELS, SAMPLES, read_articles
 from serve import load
 from serve.app import MAX_CHARS, QUEUE_SIZE, examples, serve
+from serve.bench import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
