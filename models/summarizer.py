@@ -439,19 +439,20 @@ class Summarizer:
                     break
                 if k == 0:
                     warnings_.append(f"{task}: best candidate rejected: {'; '.join(check.reasons)}")
-        evidence = []
-        if len(picked) < 2:  # extractive fallback for what the generator could not write faithfully
+        # what the generator wrote faithfully rests on the body sentences sharing its words
+        evidence = set(support_sentences(sentences, " ".join(text for text, _ in picked.values()))) if picked else set()
+        if "headline" not in picked:  # extractive headline: the main clause of the lead (first real) sentence
+            lead = next((i for i, x in enumerate(sentences) if len(x.split()) >= 6), 0)
+            picked["headline"] = (extractive_headline(sentences[lead], s.headline_max_words), "extractive")
+            evidence.add(lead)
+            warnings_.append("headline: extractive fallback")
+        if "teaser" not in picked:  # extractive teaser: lead bias plus MiniLM salience
             scores = salience(self.sentence_encoder().encode(sentences))
             teaser, chosen = select_teaser(sentences, scores, max_words=s.teaser_max_words)
-            evidence = chosen
-            if "teaser" not in picked:
-                picked["teaser"] = (teaser, "extractive")
-                warnings_.append("teaser: extractive fallback")
-            if "headline" not in picked:
-                picked["headline"] = (extractive_headline(sentences[chosen[0]], s.headline_max_words), "extractive")
-                warnings_.append("headline: extractive fallback")
-        if not evidence:
-            evidence = support_sentences(sentences, picked["headline"][0] + " " + picked["teaser"][0])
+            picked["teaser"] = (teaser, "extractive")
+            evidence.update(chosen)
+            warnings_.append("teaser: extractive fallback")
+        evidence = sorted(evidence)
         return Summary(picked["headline"][0], picked["teaser"][0], picked["headline"][1], picked["teaser"][1],
                        evidence, sentences, warnings_, raw)
 

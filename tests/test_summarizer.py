@@ -79,6 +79,17 @@ def test_guard_takes_next_beam_then_fallback(summarizer):
     assert s.headline_source == "generator (beam candidate 2)"
     assert s.teaser_source == "extractive" and "$200 million" in s.teaser
     assert any("rejected" in w for w in s.warnings) and s.raw["headline"].startswith("Zelensky")
+    assert 0 in s.evidence  # the generated headline rests on the first sentence
+
+
+def test_extractive_headline_comes_from_the_lead_sentence(summarizer):
+    body = ("Update. The council of Lviv approved a new budget for school repairs on Friday. "
+            "Work on the first schools starts next month. Parents welcomed the plan.")
+    sentences = summarizer.prepare(body)[1]
+    s = summarizer._choose(body, sentences, False, ["mayor klitschko opens bridge"], ["the imf gives $300 million."])
+    assert s.headline_source == "extractive" and s.headline == "The council of Lviv approved a new budget for school repairs"
+    assert 1 in s.evidence and s.teaser_source == "extractive"
+    assert {"headline: extractive fallback", "teaser: extractive fallback"} <= set(s.warnings)
 
 
 def test_repetitive_candidates_are_rejected(summarizer):
