@@ -72,22 +72,25 @@ class SentenceEncoder:
         return out
 
 
-def salience(embeddings: np.ndarray, lead_weight: float = 0.15) -> np.ndarray:
-    """Cosine of each sentence to the article centroid, plus a bias that decays with position."""
+def salience(embeddings: np.ndarray, lead_weight: float = 0.15, positions=None) -> np.ndarray:
+    """Cosine of each sentence to the article centroid, plus a bias that decays with position (the sentences'
+    places in the article: 0, 1, 2, ... unless `positions` says otherwise)."""
     if len(embeddings) == 0:
         return np.zeros(0)
     centroid = embeddings.mean(0)
     centroid /= np.linalg.norm(centroid) + 1e-9
-    positions = np.arange(len(embeddings))
+    positions = np.arange(len(embeddings)) if positions is None else np.asarray(positions)
     return embeddings @ centroid + lead_weight / (1.0 + positions)
 
 
 def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45, min_words: int = 8) -> tuple[str, list[int]]:
-    """The best-scoring sentence of a usable length (and the next one when both fit in `max_words`)."""
+    """The best-scoring sentence of a usable length (and the next one when both fit in `max_words`). Sentences
+    scored -inf are not candidates."""
     if not sentences:
         return "", []
     lengths = [len(s.split()) for s in sentences]
-    usable = [i for i in range(len(sentences)) if min_words <= lengths[i] <= max_words] or list(range(len(sentences)))
+    scored = [i for i in range(len(sentences)) if np.isfinite(scores[i])] or list(range(len(sentences)))
+    usable = [i for i in scored if min_words <= lengths[i] <= max_words] or scored
     best = max(usable, key=lambda i: scores[i])
     chosen = [best]
     if lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words:

@@ -413,10 +413,18 @@ class Summarizer:
             generated = self.generate_all([p[0] for p in chunk])
             heads, teasers = generated["headline"], generated["teaser"]
             for body, (_, sentences, keep, cut), hs, ts in zip(bodies[start:], chunk, heads, teasers):
-                results.append(self._choose(body, sentences, cut, hs, ts))
+                results.append(self._choose(body, sentences, cut, hs, ts, keep))
         return results[0] if single else results
 
-    def _choose(self, body, sentences, cut, heads, teasers) -> Summary:
+    def extractive_teaser(self, sentences: list[str], keep: list[int] | None = None) -> tuple[str, list[int]]:
+        """The extractive selector (the fallback, and a baseline in evaluate): the best of the sentences in `keep`
+        (those the model read: for a long body, the lead and the most salient) by MiniLM salience and lead bias."""
+        keep = list(range(len(sentences))) if keep is None else keep
+        scores = np.full(len(sentences), -np.inf)
+        scores[keep] = salience(self.sentence_encoder().encode([sentences[i] for i in keep]), positions=keep)
+        return select_teaser(sentences, scores, max_words=self.settings.teaser_max_words)
+
+    def _choose(self, body, sentences, cut, heads, teasers, keep=None) -> Summary:
         s = self.settings
         guard = Guard(body, self.name_words)
         warnings_ = [f"input cut to {s.max_input_tokens} tokens (lead and most salient sentences kept)"] if cut else []
@@ -447,8 +455,7 @@ class Summarizer:
             evidence.add(lead)
             warnings_.append("headline: extractive fallback")
         if "teaser" not in picked:  # extractive teaser: lead bias plus MiniLM salience
-            scores = salience(self.sentence_encoder().encode(sentences))
-            teaser, chosen = select_teaser(sentences, scores, max_words=s.teaser_max_words)
+            teaser, chosen = self.extractive_teaser(sentences, keep)
             picked["teaser"] = (teaser, "extractive")
             evidence.update(chosen)
             warnings_.append("teaser: extractive fallback")

@@ -94,3 +94,12 @@ def test_cut_to_budget_keeps_lead_then_salient():
     assert cut_to_budget(["s"] * 6, counts, 100) == list(range(6))
     assert cut_to_budget(["s"] * 6, counts, 45, scores) == [0, 1, 2, 4]
     assert cut_to_budget(["s"], [500], 100) == [0]  # one huge sentence is kept (the tokenizer truncates it)
+
+
+def test_select_teaser_skips_sentences_scored_minus_infinity():
+    sents = ["The bank will fund grid repairs across the Kharkiv region this winter.",
+             "Officials said the first crews would start work in the city next week.",
+             "A third sentence that the model never read because the input was cut."]
+    text, idx = select_teaser(sents, np.array([-np.inf, 0.1, -np.inf]))
+    assert idx[0] == 1 and text.startswith(sents[1])  # (the next sentence may follow it)
+    assert salience(np.eye(3), positions=[0, 5, 9])[1] > salience(np.eye(3), positions=[0, 5, 9])[2]

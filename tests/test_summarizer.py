@@ -106,6 +106,7 @@ def test_long_and_empty_inputs(summarizer):
     long_body = " ".join(f"Sentence number {i} reports on talks in Geneva about grain exports." for i in range(400))
     s = summarizer.summarize([long_body])[0]
     assert s.headline and any("input cut" in w for w in s.warnings)
+    assert all(i in summarizer.prepare(long_body)[2] for i in s.evidence) or s.teaser_source != "extractive"
     text, sentences, keep, cut = summarizer.prepare(long_body)
     assert cut and keep[:3] == [0, 1, 2] and len(summarizer.tokenizer(text)["input_ids"]) <= 96 + 20
     for bad in ("", "   \n "):

@@ -21,7 +21,7 @@ from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import ModelLoadError
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
-from models.extractive import lead_sentence, lead_words, salience, select_teaser, split_sentences
+from models.extractive import lead_sentence, lead_words
 from models.guard import Guard
 from .metrics import classification_metrics, format_table
 from .rouge import rouge_scores
@@ -67,7 +67,6 @@ def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = T
     for s in tqdm(range(0, len(with_body), batch_size), desc="summarize", disable=not progress):
         outs += summ.summarize([a.body for a in with_body[s:s + batch_size]], batch_size=batch_size)
     result = {}
-    enc = summ.sentence_encoder()
     for task in ("headline", "teaser"):
         idx = [i for i, a in enumerate(with_body) if getattr(a, task)]
         if not idx:
@@ -82,9 +81,9 @@ def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = T
         else:
             result["teaser_lead"] = summary_metrics([lead_sentence(b) for b in bodies], refs, bodies)
             picks = []
-            for b in bodies:
-                sents = split_sentences(b)
-                picks.append(select_teaser(sents, salience(enc.encode(sents)))[0])
+            for b in bodies:  # the summarizer's own fallback, on the sentences it reads
+                _, sents, keep, _ = summ.prepare(b)
+                picks.append(summ.extractive_teaser(sents, keep)[0])
             result["teaser_extractive"] = summary_metrics(picks, refs, bodies)
     return result
 
