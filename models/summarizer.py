@@ -239,10 +239,10 @@ class Summarizer:
         return self.generate_all(inputs, (task,), num_return)[task]
 
     @torch.inference_mode()
-    def generate_all(self, inputs: list[str], tasks=TASKS, num_return: int | None = None) -> dict:
-        """{task: [[candidates of input 0], ...]}. With a control token, one encoder pass and one beam search
-        serve every task (groups: input x task, each with its task's length limits); with a task prefix, HF
-        `generate` once per task."""
+    def generate_all(self, inputs: list[str], tasks=TASKS, num_return: int | None = None, encoded=None) -> dict:
+        """{task: [[candidates of input 0], ...]}. With a control token, one encoder pass (or `encoded`, what
+        `encode(inputs)` returned) and one beam search serve every task (groups: input x task, each with its
+        task's length limits); with a task prefix, HF `generate` once per task."""
         s = self.settings
         n = num_return or s.num_beams
         limits = {"headline": (s.headline_min_tokens, s.headline_max_tokens),
@@ -258,7 +258,7 @@ class Summarizer:
                 texts = self._decode(seqs.tolist())
                 out[task] = [texts[i * n:(i + 1) * n] for i in range(len(inputs))]
             return out
-        states, mask = self.encode(inputs)
+        states, mask = encoded if encoded is not None else self.encode(inputs)
         groups = [(i, self.control_ids(t)[0], *limits[t]) for i in range(len(inputs)) for t in tasks]
         texts = [self._decode(seqs) for seqs in self._beam_search(states, mask, groups, n)]
         k = len(tasks)
@@ -410,21 +410,34 @@ class Summarizer:
         results = []
         for start in range(0, len(bodies), batch_size):
             chunk = prepared[start:start + batch_size]
-            generated = self.generate_all([p[0] for p in chunk])
+            inputs = [p[0] for p in chunk]
+            encoded = self.encode(inputs) if self.control == "decoder_token" else None
+            generated = self.generate_all(inputs, encoded=encoded)
             heads, teasers = generated["headline"], generated["teaser"]
-            for body, (_, sentences, keep, cut), hs, ts in zip(bodies[start:], chunk, heads, teasers):
-                results.append(self._choose(body, sentences, cut, hs, ts, keep))
+            for i, (body, (_, sentences, keep, cut), hs, ts) in enumerate(zip(bodies[start:], chunk, heads, teasers)):
+                states = None if encoded is None else encoded[0][i, :int(encoded[1][i].sum())]
+                results.append(self._choose(body, sentences, cut, hs, ts, keep, states))
         return results[0] if single else results
 
-    def extractive_teaser(self, sentences: list[str], keep: list[int] | None = None) -> tuple[str, list[int]]:
+    def extractive_teaser(self, sentences: list[str], keep: list[int] | None = None,
+                          states: torch.Tensor | None = None) -> tuple[str, list[int]]:
         """The extractive selector (the fallback, and a baseline in evaluate): the best of the sentences in `keep`
-        (those the model read: for a long body, the lead and the most salient) by MiniLM salience and lead bias."""
+        (those the model read: for a long body, the lead and the most salient) by MiniLM salience and lead bias.
+        With BERT2BERT, a sentence's embedding is the mean of the frozen MiniLM encoder's states over its tokens
+        in the model input (`states`, computed here when not given), so the fallback costs no second encoder."""
         keep = list(range(len(sentences))) if keep is None else keep
+        kept = [sentences[i] for i in keep]
+        if self.control == "decoder_token":
+            if states is None:
+                states = self.encode_one(" ".join(kept))
+            embeddings = span_means(states, [len(t) for t in self.tokenizer(kept, add_special_tokens=False)["input_ids"]])
+        else:  # T5/BART: standalone MiniLM sentence embeddings
+            embeddings = self.sentence_encoder().encode(kept)
         scores = np.full(len(sentences), -np.inf)
-        scores[keep] = salience(self.sentence_encoder().encode([sentences[i] for i in keep]), positions=keep)
+        scores[keep] = salience(embeddings, positions=keep)
         return select_teaser(sentences, scores, max_words=self.settings.teaser_max_words)
 
-    def _choose(self, body, sentences, cut, heads, teasers, keep=None) -> Summary:
+    def _choose(self, body, sentences, cut, heads, teasers, keep=None, states=None) -> Summary:
         s = self.settings
         guard = Guard(body, self.name_words)
         warnings_ = [f"input cut to {s.max_input_tokens} tokens (lead and most salient sentences kept)"] if cut else []
@@ -455,13 +468,25 @@ class Summarizer:
             evidence.add(lead)
             warnings_.append("headline: extractive fallback")
         if "teaser" not in picked:  # extractive teaser: lead bias plus MiniLM salience
-            teaser, chosen = self.extractive_teaser(sentences, keep)
+            teaser, chosen = self.extractive_teaser(sentences, keep, states)
             picked["teaser"] = (teaser, "extractive")
             evidence.update(chosen)
             warnings_.append("teaser: extractive fallback")
         evidence = sorted(evidence)
         return Summary(picked["headline"][0], picked["teaser"][0], picked["headline"][1], picked["teaser"][1],
                        evidence, sentences, warnings_, raw)
+
+
+def span_means(states: torch.Tensor, counts: list[int]) -> np.ndarray:
+    """Unit-length means of encoder states over consecutive token spans of the given lengths, after [CLS] and
+    before [SEP] (a span cut off by truncation gets the zero vector)."""
+    out, start, end = np.zeros((len(counts), states.shape[-1]), dtype=np.float32), 1, states.shape[0] - 1
+    for j, n in enumerate(counts):
+        span = states[start:min(start + n, end)]
+        if len(span):
+            out[j] = torch.nn.functional.normalize(span.float().mean(0), dim=-1).numpy()
+        start += n
+    return out
 
 
 def repetitive(text: str, limit: int = 2) -> bool:

@@ -1,6 +1,7 @@
 """The summarizer end to end: a tiny warm-started model trained a few steps on the sample corpus."""
 import json
 
+import numpy as np
 import pytest
 
 from data import SAMPLES, read_articles
@@ -134,3 +135,22 @@ def test_evaluate_cli_reports_headline_and_teaser(models, tmp_path):
         assert r[name]["n"] == 8 and all(0 <= r[name][k] <= 1 for k in keys - {"n", "mean_words"})
     assert r["headline"]["unsupported_share"] == 0.0 and r["teaser"]["unsupported_share"] == 0.0
     assert "topic" in r and "topic_baseline" in r
+
+
+def test_fallback_embeddings_are_spans_of_the_model_input(summarizer):
+    """Sentence embeddings for the extractive teaser are means over each kept sentence's tokens in the encoder
+    input, so the tokens of the joined input must be the sentences' tokens end to end."""
+    from models.summarizer import span_means
+    for a in ARTS[:5]:
+        text, sentences, keep, _ = summarizer.prepare(a.body)
+        counts = [len(t) for t in summarizer.tokenizer([sentences[i] for i in keep], add_special_tokens=False)["input_ids"]]
+        ids = summarizer.tokenize_inputs([text])["input_ids"][0].tolist()
+        flat = [t for s in summarizer.tokenizer([sentences[i] for i in keep], add_special_tokens=False)["input_ids"] for t in s]
+        assert ids[1:-1] == flat[:len(ids) - 2]
+        states = summarizer.encode_one(text)
+        emb = span_means(states, counts)
+        assert emb.shape == (len(keep), states.shape[-1])
+        full = [j for j in range(len(keep)) if 1 + sum(counts[:j + 1]) <= len(ids) - 1]
+        assert np.allclose(np.linalg.norm(emb[full], axis=1), 1.0, atol=1e-5)
+        teaser, chosen = summarizer.extractive_teaser(sentences, keep)
+        assert chosen[0] in keep and teaser.startswith(sentences[chosen[0]][:20])
