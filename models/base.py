@@ -35,6 +35,11 @@ def _quantize_dynamic(model, dtype):
     return q.eval()
 
 
+def models_dir(models=None) -> Path:
+    """The models folder (holding classifier/ and summarizer/): `models`, else $NEWSDESK_MODELS, else artifacts/."""
+    return Path(models or os.environ.get("NEWSDESK_MODELS") or "artifacts")
+
+
 DEFAULT_BASE = "minilm"
 _BUNDLED_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "default"}
 

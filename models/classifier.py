@@ -11,7 +11,6 @@ Loading never unpickles. Inference runs on the CPU.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -162,7 +161,3 @@ class TopicClassifier:
 def read_metrics(directory) -> dict:
     path = Path(directory) / "metrics.json"
     return json.loads(path.read_text()) if path.exists() else {}
-
-
-def default_models_dir() -> Path:
-    return Path(os.environ.get("NEWSDESK_MODELS", "artifacts"))

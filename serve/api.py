@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from data import Article
 from data.articles import FIELDS
-from models.base import ModelLoadError
+from models.base import ModelLoadError, models_dir
 from models.classifier import TopicClassifier
 from models.summarizer import Summarizer
 
@@ -41,10 +40,6 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def models_dir(models=None) -> Path:
-    return Path(models or os.environ.get("NEWSDESK_MODELS") or "artifacts")
 
 
 def model_version(directory: Path) -> str:

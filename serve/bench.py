@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from data import read_articles, split_articles
 from training.bench_classifier import machine, write_section
+from models.base import models_dir
 from .api import Newsdesk
 from .batch import run_batch
 
@@ -123,7 +123,7 @@ def load_test(models: str, bodies: list[str], clients: int = 8, seconds: float =
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", required=True, help="articles with a body (the test split is used)")
-    ap.add_argument("--models", default=os.environ.get("NEWSDESK_MODELS", "artifacts"))
+    ap.add_argument("--models", default=str(models_dir()))
     ap.add_argument("--runs", type=int, default=20, help="articles timed one at a time through predict()")
     ap.add_argument("--batch-articles", type=int, default=200)
     ap.add_argument("--clients", type=int, default=8)

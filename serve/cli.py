@@ -7,20 +7,20 @@ import os
 import sys
 
 from data import DataError
-from models.base import DEFAULT_BASE, ModelLoadError
+from models.base import DEFAULT_BASE, ModelLoadError, models_dir
 
-DEFAULT_MODELS = os.environ.get("NEWSDESK_MODELS", "artifacts")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--models", default=DEFAULT_MODELS, metavar="DIR",
+    p.add_argument("--models", default=str(models_dir()), metavar="DIR",
                    help="models folder (default: $NEWSDESK_MODELS or artifacts/)")
 
 
-def _data_flags(p: argparse.ArgumentParser) -> None:
+def _data_flags(p: argparse.ArgumentParser, skip_bad: bool = True) -> None:
     p.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN", dest="fields",
                    help="read FIELD (id, headline, teaser, body, topic, date, source) from COLUMN; repeatable")
-    p.add_argument("--skip-bad", action="store_true", help="skip and count bad rows instead of stopping")
+    if skip_bad:
+        p.add_argument("--skip-bad", action="store_true", help="skip and count bad rows instead of stopping")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,8 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("input", metavar="IN", help="JSONL, JSONL.gz or CSV articles")
     p.add_argument("output", metavar="OUT", help=".jsonl or .csv results; rerunning skips rows already there")
-    p.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN", dest="fields",
-                   help="read FIELD (id, headline, teaser, body) from COLUMN; repeatable")
+    _data_flags(p, skip_bad=False)  # bad rows become error records instead
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--no-progress", action="store_true")
 
