@@ -95,7 +95,8 @@ class Newsdesk:
         self.versions: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
+    def load_models(self) -> None:
+        """Load both models now (predict() does it on first use); a clear ModelLoadError if they are missing."""
         with self._lock:
             if self._summarizer is not None:
                 return
@@ -112,12 +113,12 @@ class Newsdesk:
 
     @property
     def classifier(self) -> TopicClassifier:
-        self._load()
+        self.load_models()
         return self._classifier
 
     @property
     def summarizer(self) -> Summarizer:
-        self._load()
+        self.load_models()
         return self._summarizer
 
     def predict(self, articles, batch_size: int = 16):

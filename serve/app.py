@@ -13,10 +13,9 @@ asked otherwise. Blocks apps have no flagging.
 """
 from __future__ import annotations
 
+import functools
 import html
 import tempfile
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
@@ -28,26 +27,6 @@ from .batch import run_batch
 MAX_CHARS = 20_000        # about 3,000 words; longer articles belong in `newsdesk batch`
 MAX_HEADLINE_CHARS = 300
 QUEUE_SIZE = 32
-
-
-class _Cache:
-    """The last predictions by input, so /explain reuses what /predict computed."""
-
-    def __init__(self, size: int = 128):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key, value):
-        with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
 
 
 def examples(n_per_label: int = 1) -> list[list[str]]:
@@ -62,7 +41,10 @@ def examples(n_per_label: int = 1) -> list[list[str]]:
 
 def build_app(desk: Newsdesk | None = None) -> gr.Blocks:
     desk = desk or load()
-    cache = _Cache()
+
+    @functools.lru_cache(maxsize=128)  # the last predictions by input, so /explain reuses what /predict computed
+    def cached(text: str, headline: str):
+        return desk.predict({"body": text, "headline": headline or None})
 
     def run(text: str, headline: str):
         text, headline = (text or "").strip(), (headline or "").strip()
@@ -73,12 +55,7 @@ def build_app(desk: Newsdesk | None = None) -> gr.Blocks:
                            f"Shorten it, or run long files through `newsdesk batch`.")
         if len(headline) > MAX_HEADLINE_CHARS:
             raise gr.Error(f"The headline is {len(headline):,} characters long; at most {MAX_HEADLINE_CHARS} please.")
-        key = (text, headline)
-        pred = cache.get(key)
-        if pred is None:
-            pred = desk.predict({"body": text, "headline": headline or None})
-            cache.put(key, pred)
-        return pred
+        return cached(text, headline)
 
     def predict(text: str, headline: str = ""):
         p = run(text, headline)
@@ -142,7 +119,7 @@ def build_app(desk: Newsdesk | None = None) -> gr.Blocks:
 def serve(models=None, host: str = "127.0.0.1", port: int | None = None, block: bool = True):
     """Load the models (failing early with how to train them), then serve the demo."""
     desk = load(models)
-    desk.summarizer
+    desk.load_models()
     app = build_app(desk)
     app.launch(server_name=host, server_port=port, share=False, ssr_mode=False, show_error=True,
                max_file_size="20mb", prevent_thread_lock=not block, quiet=not block)

@@ -137,14 +137,15 @@ def run_batch(inp, out, models=None, batch_size: int = 16, fields: FieldMap | No
         raise ValueError("--batch-size must be at least 1")
     _open_bytes(inp).close()  # a missing or unreadable input fails here, before OUT is touched
     desk = desk or load(models)
-    desk.summarizer  # load the models (or fail with how to train them) before reading anything
+    desk.load_models()  # or fail, saying how to train them, before reading anything
     done_ids, done_lines, failed_before = _done(out, fmt)
     report = BatchReport(failed_before=failed_before, out=str(out))
     # The topic column of an input file is not needed here: ignore it rather than fail rows on unknown labels.
     fmap = FieldMap({**(fields.columns if fields else {}), "topic": "\0", "sure": "\0"})
     seen: dict[str, int] = {}
     header = fmt == "csv" and not (out.exists() and out.stat().st_size > 0)
-    bar = tqdm(total=_count_rows(inp), unit="art", desc=f"newsdesk batch {inp.name}", disable=not progress)
+    bar = tqdm(total=_count_rows(inp) if progress else None, unit="art", desc=f"newsdesk batch {inp.name}",
+               disable=not progress)
     pending: list[tuple[int, Article | None, dict | None]] = []  # (line, article to predict, or a finished record)
 
     with open(out, "a", encoding="utf-8", newline="") as fh:
