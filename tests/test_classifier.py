@@ -115,7 +115,8 @@ def test_baseline_round_trip_without_pickle(tmp_path):
 def test_resume_continues_an_interrupted_run(tmp_path, monkeypatch, capsys):
     models = tmp_path / "m"
     args = dict(models=str(models), max_steps=4, evals_per_epoch=100, patience=10, **FAST)
-    real_save, calls = tc.save_checkpoint, []
+    import training.checkpoint as ckpt  # where the training loops' evaluations save checkpoints
+    real_save, calls = ckpt.save_checkpoint, []
 
     def crash_after_two(*a, **k):
         real_save(*a, **k)
@@ -123,12 +124,12 @@ def test_resume_continues_an_interrupted_run(tmp_path, monkeypatch, capsys):
         if len(calls) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(tc, "save_checkpoint", crash_after_two)
+    monkeypatch.setattr(ckpt, "save_checkpoint", crash_after_two)
     with pytest.raises(KeyboardInterrupt):
         tc.train_classifier(tc.ClassifierArgs(**args))
     state = json.loads((models / ".classifier-checkpoint" / "state.json").read_text())
     assert state["step"] == 2 and not (models / "classifier").exists()
-    monkeypatch.setattr(tc, "save_checkpoint", real_save)
+    monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
     results = tc.train_classifier(tc.ClassifierArgs(resume=True, **args))
     assert "resumed at step 2" in capsys.readouterr().out
     assert results["training"]["steps"] == 4

@@ -79,11 +79,16 @@ def start_or_resume(directory, args, model, optimizer) -> tuple[dict, dict | Non
     return state, best
 
 
-def record_evaluation(state: dict, entry: dict, score: float, model, best_state: dict | None) -> dict | None:
-    """Log an evaluation in the loop state; returns the best weights so far (a copy when `score` is a new best)."""
+def record_evaluation(state: dict, entry: dict, score: float, model, best_state: dict | None, *, directory,
+                      optimizer, elapsed: float) -> dict | None:
+    """Log an evaluation in the loop state and checkpoint the run to `directory`; returns the best weights so far
+    (a copy when `score` is a new best). `state["bad_evals"]` counts evaluations since the last gain."""
     state["history"].append(entry)
     if score > state["best"]:
         state.update(best=score, best_step=entry["step"], bad_evals=0)
-        return {k: v.detach().clone() for k, v in model.state_dict().items()}
-    state["bad_evals"] += 1
+        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    else:
+        state["bad_evals"] += 1
+    state.update(step=entry["step"], elapsed=elapsed)
+    save_checkpoint(directory, model, optimizer, state, best_state)
     return best_state

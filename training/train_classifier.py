@@ -26,7 +26,7 @@ from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import atomic_dir
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
-from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, save_checkpoint, start_or_resume
+from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, start_or_resume
 from .metrics import classification_metrics, fit_temperature, format_table, softmax
 
 
@@ -174,10 +174,9 @@ def train_classifier(args: ClassifierArgs) -> dict:
             model.train()
             entry = {"step": step, "epoch": round(step / steps_per_epoch, 2), "loss": round(loss.item(), 4),
                      "valid_macro_f1": round(metrics["macro_f1"], 4)}
-            best_state = record_evaluation(state, entry, metrics["macro_f1"], model, best_state)
+            best_state = record_evaluation(state, entry, metrics["macro_f1"], model, best_state, directory=ckpt_dir,
+                                           optimizer=optimizer, elapsed=time.time() - loop_start)
             bar.write(f"step {step}: valid macro-F1 {metrics['macro_f1']:.3f} (best {state['best']:.3f})")
-            state.update(step=step, elapsed=time.time() - loop_start)
-            save_checkpoint(ckpt_dir, model, optimizer, state, best_state)
             if state["bad_evals"] >= args.patience:
                 stop_reason = f"early stop: no valid macro-F1 gain in {args.patience} evaluations"
                 break

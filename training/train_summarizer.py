@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from data import FieldMap, read_articles, split_articles
 from models.base import atomic_dir
 from models.summarizer import GenerationSettings, Summarizer
-from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, save_checkpoint, start_or_resume
+from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, start_or_resume
 from .rouge import rouge_scores
 
 
@@ -255,11 +255,10 @@ def train_summarizer(args: SummarizerArgs) -> dict:
             score = _score(last)
             entry = {"step": step, "epoch": round(step / steps_per_epoch, 2), "loss": round(loss.item(), 4),
                      "valid": last, "score": round(score, 4)}
-            best_state = record_evaluation(state, entry, score, trainable, best_state)
+            best_state = record_evaluation(state, entry, score, trainable, best_state, directory=ckpt_dir,
+                                           optimizer=optimizer, elapsed=time.time() - loop_start)
             bar.write(f"step {step}: valid " + ", ".join(
                 f"{t} R1/R2/RL {m['rouge1']:.3f}/{m['rouge2']:.3f}/{m['rougeL']:.3f}" for t, m in last.items()))
-            state.update(step=step, elapsed=time.time() - loop_start)
-            save_checkpoint(ckpt_dir, trainable, optimizer, state, best_state)
             if state["bad_evals"] >= args.patience:
                 stop_reason = f"early stop: no validation gain in {args.patience} evaluations"
                 break
