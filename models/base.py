@@ -27,6 +27,15 @@ def fp16_weights(model):
     return _quantize_dynamic(model, torch.float16)
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 matmuls natively (AVX512-BF16 or AMX), where they run about twice as
+    fast as float32; elsewhere bfloat16 is emulated and slower."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # pragma: no cover - a torch build without oneDNN
+        return False
+
+
 def _quantize_dynamic(model, dtype):
     with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
         warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)

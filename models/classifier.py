@@ -20,7 +20,9 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
-from .base import ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, resolve_base
+from .base import ModelLoadError, atomic_dir, cpu_has_bf16, int8, load_pretrained, quiet_transformers, resolve_base
+
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 
 
 def article_text(item) -> str:
@@ -63,6 +65,7 @@ class TopicClassifier:
         self.tokenizer = tokenizer
         self.temperature = float(temperature)
         self.max_length = int(max_length)
+        self.precision = "float32"
         if num_threads:
             torch.set_num_threads(int(num_threads))
 
@@ -78,11 +81,17 @@ class TopicClassifier:
         return cls(MeanPoolClassifier(encoder, len(labels)), tokenizer, max_length=max_length)
 
     @classmethod
-    def from_pretrained(cls, directory, num_threads: int | None = None, quantize: bool = False) -> "TopicClassifier":
-        """Load a trained model directory (float32). ``quantize=True`` converts the linear layers to int8 with
-        dynamic quantization: about 2x faster on CPU, but activation scales are then computed per batch, so an
-        article's probabilities depend on which articles share its batch (docs/BENCHMARKS.md measures how
-        often the label flips). float32 results do not depend on batching."""
+    def from_pretrained(cls, directory, num_threads: int | None = None, precision: str = "auto") -> "TopicClassifier":
+        """Load a trained model directory. `precision` is what inference computes in:
+        - "bfloat16": about 2x faster than float32 on CPUs with native bfloat16 (AVX512-BF16, AMX), same labels
+          (docs/BENCHMARKS.md compares them); slower than float32 where the CPU has to emulate it.
+        - "float32": the weights as trained.
+        - "auto" (default): bfloat16 where the CPU supports it natively, else float32.
+        - "int8": dynamic quantization, fast, but activation scales are computed per batch, so an article's
+          probabilities depend on which articles share its batch (the benchmark counts label flips).
+        """
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         directory = Path(directory)
         if not (directory / "config.json").exists():
             raise ModelLoadError(
@@ -96,10 +105,16 @@ class TopicClassifier:
         model.load_state_dict(load_file(str(directory / "model.safetensors")))
         tokenizer = AutoTokenizer.from_pretrained(directory)
         extra = getattr(config, "newsdesk", None) or {}
-        if quantize:
+        if precision == "auto":
+            precision = "bfloat16" if cpu_has_bf16() else "float32"
+        if precision == "int8":
             model = int8(model)
-        return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
-                   max_length=extra.get("max_length", 256), num_threads=num_threads)
+        elif precision == "bfloat16":
+            model = model.to(torch.bfloat16)
+        clf = cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
+                  max_length=extra.get("max_length", 256), num_threads=num_threads)
+        clf.precision = precision
+        return clf
 
     def _write(self, directory: Path) -> None:
         self.model.config.newsdesk = {"temperature": self.temperature, "max_length": self.max_length,
@@ -110,8 +125,9 @@ class TopicClassifier:
 
     def save_pretrained(self, directory) -> None:
         """Write weights, tokenizer and config to `directory` atomically (float32 models only)."""
-        if getattr(self.model, "newsdesk_quantized", False):
-            raise ValueError("this classifier was loaded with quantize=True; load it with quantize=False to save it")
+        if self.precision != "float32":
+            raise ValueError(f"this classifier was loaded with precision={self.precision!r}; load it with "
+                             f"precision='float32' to save it")
         with atomic_dir(directory) as tmp:
             self._write(tmp)
 

@@ -3,10 +3,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 import training.train_classifier as tc
 from data import LABELS, SAMPLES, read_articles
-from models.base import ModelLoadError, bundled_minilm, load_pretrained, resolve_base
+from models.base import ModelLoadError, bundled_minilm, cpu_has_bf16, load_pretrained, resolve_base
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
 from serve.cli import main as cli
@@ -48,17 +49,34 @@ def test_training_writes_a_self_describing_model_dir(trained):
 def test_round_trip_gives_identical_probabilities(trained, tmp_path):
     models, _ = trained
     texts = [a.text for a in read_articles(SAMPLES)[:12]]
-    a = TopicClassifier.from_pretrained(models / "classifier", quantize=False)
+    a = TopicClassifier.from_pretrained(models / "classifier", precision="float32")
     a.save_pretrained(tmp_path / "copy")
-    b = TopicClassifier.from_pretrained(tmp_path / "copy", quantize=False)
+    b = TopicClassifier.from_pretrained(tmp_path / "copy", precision="float32")
     assert np.array_equal(a.probabilities(texts, batch_size=5), b.probabilities(texts, batch_size=5))
     assert b.temperature == a.temperature and b.max_length == 64
     p1, p12 = a.probabilities(texts, batch_size=1), a.probabilities(texts, batch_size=12)
     assert np.allclose(p1, p12, atol=1e-5) and np.array_equal(p1.argmax(1), p12.argmax(1))  # batching has no effect
-    q1 = TopicClassifier.from_pretrained(models / "classifier", quantize=True).probabilities(texts)
-    q2 = TopicClassifier.from_pretrained(tmp_path / "copy", quantize=True).probabilities(texts)
-    assert np.array_equal(q1, q2)
-    assert np.abs(q1 - a.probabilities(texts)).max() < 0.1  # int8 stays near float32 on this tiny model
+    for precision in ("int8", "bfloat16"):
+        q1 = TopicClassifier.from_pretrained(models / "classifier", precision=precision).probabilities(texts)
+        q2 = TopicClassifier.from_pretrained(tmp_path / "copy", precision=precision).probabilities(texts)
+        assert np.array_equal(q1, q2)
+        assert np.abs(q1 - a.probabilities(texts)).max() < 0.1  # stays near float32 on this tiny model
+
+
+def test_precision_choices(trained):
+    models, _ = trained
+    texts = [a.text for a in read_articles(SAMPLES)[:12]]
+    bf = TopicClassifier.from_pretrained(models / "classifier", precision="bfloat16")
+    assert bf.precision == "bfloat16" and next(bf.model.parameters()).dtype == torch.bfloat16
+    p1, p12 = bf.probabilities(texts, batch_size=1), bf.probabilities(texts, batch_size=12)
+    assert np.allclose(p1, p12, atol=0.02)  # bfloat16 rows do not scale each other, unlike int8
+    auto = TopicClassifier.from_pretrained(models / "classifier")
+    assert auto.precision == ("bfloat16" if cpu_has_bf16() else "float32")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        TopicClassifier.from_pretrained(models / "classifier", precision="fp8")
+    with pytest.raises(ValueError, match="precision='float32'"):
+        bf.save_pretrained(models / "never")
+    assert not (models / "never").exists()
 
 
 def test_predict_api_and_empty_text(trained):
