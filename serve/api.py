@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,21 @@ def to_article(item, index: int = 0) -> Article:
     raise TypeError(f"{where}: expected a str (the body), a dict or an Article, got {type(item).__name__}")
 
 
+# Every model call of the process runs on this one thread. PyTorch's OpenMP helper threads hand work over quickly
+# only while a single thread in the process runs parallel torch ops; once a second one does (a Gradio worker
+# thread beside the main thread that loaded the models), the helpers sleep between ops and a prediction takes
+# about 1.8x as long on 2 cores (summarize(): ~150 ms on one thread, ~280 ms once two threads share the work).
+_INFERENCE = "newsdesk-inference"
+_inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_INFERENCE)
+
+
+def on_inference_thread(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` run on the process's one inference thread (directly when already on it)."""
+    if threading.current_thread().name.startswith(_INFERENCE):
+        return fn(*args, **kwargs)
+    return _inference.submit(fn, *args, **kwargs).result()
+
+
 class Newsdesk:
     """The two trained models of one models folder, loaded on first use (thread-safe)."""
 
@@ -97,6 +113,9 @@ class Newsdesk:
 
     def load_models(self) -> None:
         """Load both models now (predict() does it on first use); a clear ModelLoadError if they are missing."""
+        on_inference_thread(self._load_models)
+
+    def _load_models(self) -> None:
         with self._lock:
             if self._summarizer is not None:
                 return
@@ -134,13 +153,18 @@ class Newsdesk:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         batch = [to_article(x, i) for i, x in enumerate(items)]  # validate everything before any work
+        results = on_inference_thread(self._predict_all, batch, batch_size)
+        return results[0] if single else results
+
+    def _predict_all(self, batch: list[Article], batch_size: int) -> list[Prediction]:
+        self._load_models()
         results = []
         for start in range(0, len(batch), batch_size):
             results += self._predict_batch(batch[start:start + batch_size])
-        return results[0] if single else results
+        return results
 
     def _predict_batch(self, batch: list[Article]) -> list[Prediction]:
-        clf, summ = self.classifier, self.summarizer
+        clf, summ = self._classifier, self._summarizer
         probs = clf.predict_proba(batch, batch_size=len(batch))
         bodies = [a.body or "\n".join(t for t in (a.teaser, a.headline) if t) for a in batch]
         summaries = summ.summarize(bodies, batch_size=len(batch))

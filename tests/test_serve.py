@@ -46,6 +46,21 @@ def test_each_input_form(tiny_models):
     assert from_dict.headline == from_str.headline and from_dict.teaser == from_str.teaser
 
 
+def test_model_work_runs_on_one_inference_thread(tiny_models, monkeypatch):
+    """Whichever thread calls predict() (Gradio serves from a pool of worker threads), the models run on one
+    thread, the one that loaded them: PyTorch is ~1.8x slower once two threads of a process run its ops."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    desk = load(tiny_models)
+    seen, real = [], desk._predict_batch
+    monkeypatch.setattr(desk, "_predict_batch", lambda batch: seen.append(threading.current_thread().name) or real(batch))
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda i: desk.predict(ARTS[i].body), range(6)))
+    results.append(desk.predict(ARTS[0].body))  # and from the main thread
+    assert [r.headline for r in results[:1]] == [results[-1].headline]
+    assert len(seen) == 7 and len(set(seen)) == 1 and seen[0].startswith("newsdesk-inference")
+
+
 def test_a_list_is_batched_and_equals_one_by_one(tiny_models):
     items = [a.body for a in ARTS[:5]] + [ARTS[5]]
     together = predict(items, models=tiny_models, batch_size=4)
