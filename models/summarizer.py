@@ -12,6 +12,7 @@ beam candidate whose numbers and names the article supports is used; if none is,
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -79,7 +80,9 @@ class Truecaser:
         self.lexicon = lexicon or {}
 
     @staticmethod
+    @functools.lru_cache(maxsize=64)  # every beam candidate of an article is truecased against the same article
     def article_casing(article: str) -> dict:
+        """{lower: the article's usual casing}; read-only (it is cached)."""
         forms: dict[str, dict[str, int]] = {}
         for sent in split_sentences(article):
             for i, w in enumerate(re.findall(r"[\w'’-]+", sent)):
@@ -343,7 +346,10 @@ class Summarizer:
                 row, w = (windows[:, :, :-1] == seqs[:, None, cur - ngram + 1:]).all(-1).nonzero(as_tuple=True)
                 logp[row, windows[row, w, -1]] = -float("inf")
             # 3. the 2 * beams best continuations of each group; those ending (end token or length) are finished
-            top, idx = (logp.view(g, nb, vocab) + scores[..., None]).view(g, -1).topk(2 * nb)
+            # (each beam's own best 2 * beams hold its group's best 2 * beams: a much shorter sort)
+            row_top, row_idx = logp.topk(2 * nb)
+            top, j = (row_top.view(g, nb, -1) + scores[..., None]).view(g, -1).topk(2 * nb)
+            idx = (j // (2 * nb)) * vocab + row_idx.view(g, -1).gather(1, j)  # beam * vocab + token
             rows = idx // vocab + torch.arange(g)[:, None] * nb
             cand = torch.cat([seqs[rows], (idx % vocab)[..., None]], -1)  # (groups, 2 * beams, cur + 1)
             ended = (idx % vocab == eos) | (cur >= max_new)[:, None]
