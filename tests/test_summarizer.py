@@ -1,5 +1,6 @@
 """The summarizer end to end: a tiny warm-started model trained a few steps on the sample corpus."""
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -28,7 +29,8 @@ def summarizer(models):
 def test_model_directory_is_self_describing(models):
     d = models / "summarizer"
     names = {p.name for p in d.iterdir()}
-    assert {"model.safetensors", "config.json", "tokenizer.json", "casing.json", "metrics.json", "MODEL_CARD.md"} <= names
+    assert {"model.safetensors", "config.json", "tokenizer.json", "casing.json", "metrics.json", "MODEL_CARD.md",
+            "output_vocab.json"} <= names
     assert not [p for p in d.rglob("*") if p.suffix in (".bin", ".pkl", ".pt")]
     config = json.loads((d / "config.json").read_text())
     assert config["newsdesk"]["generation"]["max_input_tokens"] == 96
@@ -48,6 +50,30 @@ def test_summaries_are_shaped_and_never_unsupported(summarizer):
         assert Guard(body, summarizer.name_words).check(s.teaser).ok
         assert s.evidence and all(0 <= i < len(s.sentences) for i in s.evidence)
     assert summarizer.summarize(bodies[0]).headline == out[0].headline  # a single str gives one Summary
+
+
+def test_generation_keeps_to_the_training_targets_vocabulary(models, tmp_path):
+    """The beam search scores only the token ids the training targets used (output_vocab.json)."""
+    from training.train_summarizer import SummarizerArgs, target_ids, training_pairs, write_output_vocab
+    s = Summarizer.from_pretrained(models / "summarizer")
+    vocab = json.loads((models / "summarizer" / "output_vocab.json").read_text())
+    assert s.output_vocab == vocab and s.tokenizer.sep_token_id in vocab and len(vocab) < s.tokenizer.vocab_size
+    args = SummarizerArgs(**{**json.loads((models / "summarizer" / "metrics.json").read_text())["args"], "progress": False})
+    _, pairs = training_pairs(args)
+    assert set(vocab) == {t for _, _, x in pairs for t in target_ids(s, x)} | {s.tokenizer.sep_token_id}
+    inputs = [s.prepare(a.body)[0] for a in ARTS[:3]]
+    states, mask = s.encode(inputs)
+    groups = [(i, s.control_ids(t)[0], 2, 12) for i in range(3) for t in ("headline", "teaser")]
+    n = s.settings.num_beams
+    hyps = [ids for group in s._beam_search(states, mask, groups, n) for ids in group]
+    assert len(hyps) == 6 * n and all(set(ids[1:]) <= set(vocab) for ids in hyps)
+    # a model without the file (trained before it existed) scores the whole vocabulary, until the file is added
+    d = tmp_path / "models" / "summarizer"
+    shutil.copytree(models / "summarizer", d)
+    (d / "output_vocab.json").unlink()
+    assert Summarizer.from_pretrained(d).output_vocab is None
+    assert write_output_vocab(SummarizerArgs(**{**args.__dict__, "models": str(d.parent)})) == len(vocab)
+    assert Summarizer.from_pretrained(d).output_vocab == vocab
 
 
 def test_round_trip_generates_identically(models, tmp_path):

@@ -18,7 +18,7 @@ from data import read_articles, split_articles
 from models.summarizer import Summarizer
 from .bench_classifier import machine, write_section
 from .evaluate import evaluate_summaries, format_summary_table
-from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer
+from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer, write_output_vocab
 
 START, END = "<!-- bench-summarizer:start -->", "<!-- bench-summarizer:end -->"
 
@@ -56,6 +56,9 @@ def main(argv=None):
         train_summarizer(SummarizerArgs(data=[a.data], models=a.models, max_minutes=a.max_minutes))
     trained = json.loads((Path(a.models) / "summarizer" / "metrics.json").read_text())
     targs = trained["args"]
+    if not (Path(a.models) / "summarizer" / "output_vocab.json").exists():  # trained before training wrote it
+        n = write_output_vocab(SummarizerArgs(**{**targs, "models": a.models, "progress": False}))
+        print(f"wrote output_vocab.json ({n} token ids of the training targets) for the existing summarizer")
     articles = [x for x in read_articles(a.data) if pairs_for(x, targs["min_body_words"])]
     test = split_articles(articles, valid=targs["valid_fraction"], test=targs["test_fraction"])["test"]
     with_teaser = [x for x in test if x.teaser and any(t == "teaser" for t, _ in pairs_for(x, targs["min_body_words"]))]

@@ -131,6 +131,36 @@ def _score(metrics: dict) -> float:
     return float(np.mean(parts)) if parts else 0.0
 
 
+def training_pairs(args: SummarizerArgs) -> tuple[dict, list[tuple[int, str, str]]]:
+    """The splits of the articles that offer pairs, and the (train article index, task, target) pairs trained on."""
+    bad = []
+    articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+    if bad:
+        print(f"skipped {len(bad)} bad rows, first: {bad[0]}")
+    articles = [a for a in articles if pairs_for(a, args.min_body_words)]
+    parts = split_articles(articles, valid=args.valid_fraction, test=args.test_fraction)
+    pairs = [(i, task, target) for i, a in enumerate(parts["train"]) for task, target in pairs_for(a, args.min_body_words)]
+    if args.max_pairs:
+        pairs = random.Random(args.seed).sample(pairs, min(args.max_pairs, len(pairs)))
+    return parts, pairs
+
+
+def target_ids(summ: Summarizer, target: str) -> list[int]:
+    return summ.tokenizer(target, add_special_tokens=False, truncation=True,
+                          max_length=summ.settings.teaser_max_tokens)["input_ids"]
+
+
+def write_output_vocab(args: SummarizerArgs) -> int:
+    """Add output_vocab.json to a summarizer trained before the file existed: the token ids of the targets that
+    `training_pairs(args)` gives (the same ones training would have recorded). Returns how many."""
+    directory = Path(args.models) / "summarizer"
+    summ = Summarizer.from_pretrained(directory, quantize=False)
+    _, pairs = training_pairs(args)
+    summ.output_vocab = {t for _, _, target in pairs for t in target_ids(summ, target)}
+    (directory / "output_vocab.json").write_text(json.dumps(summ.output_vocab))
+    return len(summ.output_vocab)
+
+
 def train_summarizer(args: SummarizerArgs) -> dict:
     t_start = time.time()
     if not args.data:
@@ -140,20 +170,12 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     torch.manual_seed(args.seed)
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
-    bad = []
-    articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
-    if bad:
-        print(f"skipped {len(bad)} bad rows, first: {bad[0]}")
-    articles = [a for a in articles if pairs_for(a, args.min_body_words)]
-    parts = split_articles(articles, valid=args.valid_fraction, test=args.test_fraction)
+    parts, pairs = training_pairs(args)
     train_articles = parts["train"]
-    pairs = [(i, task, target) for i, a in enumerate(train_articles) for task, target in pairs_for(a, args.min_body_words)]
-    if args.max_pairs:
-        pairs = random.Random(args.seed).sample(pairs, min(args.max_pairs, len(pairs)))
     used = sorted({i for i, _, _ in pairs})
     valid = random.Random(args.seed).sample(parts["valid"], min(args.eval_articles, len(parts["valid"])))
     if not pairs or not valid:
-        raise ValueError(f"not enough articles with a body and a headline or teaser (have {len(articles)})")
+        raise ValueError(f"not enough articles with a body and a headline or teaser (have {sum(map(len, parts.values()))})")
     counts = Counter(task for _, task, _ in pairs)
     print(f"articles: train {len(train_articles)}, valid {len(parts['valid'])}, test {len(parts['test'])}; "
           f"training pairs: {dict(counts)}")
@@ -180,10 +202,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     optimizer = torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": args.weight_decay},
                                    {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=args.lr)
 
-    targets = {}
-    for i, task, target in pairs:
-        targets[(i, task)] = tok(target, add_special_tokens=False, truncation=True,
-                                 max_length=summ.settings.teaser_max_tokens)["input_ids"]
+    targets = {(i, task): target_ids(summ, target) for i, task, target in pairs}
     schedule = [p for p in pairs for _ in range(args.teaser_weight if p[1] == "teaser" else 1)]
     steps_per_epoch = math.ceil(len(schedule) / args.batch_size)
     total_steps = steps_per_epoch * args.epochs
@@ -271,6 +290,8 @@ def train_summarizer(args: SummarizerArgs) -> dict:
         trainable.load_state_dict(best_state)
     summ.model.eval()
     summ.casing = casing_lexicon([a.body for a in train_articles])
+    if frozen:  # generation scores only the tokens the training targets used
+        summ.output_vocab = {t for ids in targets.values() for t in ids}
     best_valid = next((h["valid"] for h in state["history"] if h["step"] == state["best_step"]), last)
     results = {
         "data": [str(p) for p in args.data], "articles": {k: len(v) for k, v in parts.items()},
@@ -312,6 +333,8 @@ by the article, else the next beam candidate, else the extractive selector, is u
   salient sentences), which holds what headlines and teasers are written from.
 - Output casing: the uncased model's words take the casing they have in the article, else the training
   corpus's usual casing.
+- Output vocabulary: beam search scores only the {len(summ.output_vocab or []) or 'all'} token ids the training targets used
+  (`output_vocab.json`), a smaller vocabulary projection per decoding step.
 
 ## Data
 - Files: {', '.join(results['data'])}; articles with a body of at least {args.min_body_words} words.
