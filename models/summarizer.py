@@ -462,6 +462,12 @@ class Summarizer:
                 results.append(self._choose(body, sentences, cut, hs, ts, keep, states))
         return results[0] if single else results
 
+    def extractive_headline(self, sentences: list[str]) -> tuple[str, int]:
+        """The extractive headline (the fallback, and a baseline in evaluate): the main clause of the lead (first
+        real) sentence, and that sentence's index."""
+        lead = next((i for i, x in enumerate(sentences) if len(x.split()) >= 6), 0)
+        return extractive_headline(sentences[lead], self.settings.headline_max_words), lead
+
     def extractive_teaser(self, sentences: list[str], keep: list[int] | None = None,
                           states: torch.Tensor | None = None) -> tuple[str, list[int]]:
         """The extractive selector (the fallback, and a baseline in evaluate): the best of the sentences in `keep`
@@ -505,9 +511,9 @@ class Summarizer:
                     warnings_.append(f"{task}: best candidate rejected: {'; '.join(check.reasons)}")
         # what the generator wrote faithfully rests on the body sentences sharing its words
         evidence = set(support_sentences(sentences, " ".join(text for text, _ in picked.values()))) if picked else set()
-        if "headline" not in picked:  # extractive headline: the main clause of the lead (first real) sentence
-            lead = next((i for i, x in enumerate(sentences) if len(x.split()) >= 6), 0)
-            picked["headline"] = (extractive_headline(sentences[lead], s.headline_max_words), "extractive")
+        if "headline" not in picked:
+            headline, lead = self.extractive_headline(sentences)
+            picked["headline"] = (headline, "extractive")
             evidence.add(lead)
             warnings_.append("headline: extractive fallback")
         if "teaser" not in picked:  # extractive teaser: lead bias plus MiniLM salience

@@ -156,7 +156,8 @@ def test_evaluate_cli_reports_headline_and_teaser(models, tmp_path):
     assert cli(["evaluate", "--models", str(models), "--data", str(SAMPLES), "--out", str(out), "--limit", "8"]) == 0
     r = json.loads(out.read_text())
     keys = {"n", "rouge1", "rouge2", "rougeL", "mean_words", "novel_word_share", "unsupported_share", "fallback_share"}
-    for name in ("headline", "teaser", "headline_lead", "teaser_lead"):
+    for name in ("headline", "teaser", "headline_lead", "teaser_lead", "headline_extractive",
+                 "teaser_extractive"):
         assert keys <= set(r[name]), name
         assert r[name]["n"] == 8 and all(0 <= r[name][k] <= 1 for k in keys - {"n", "mean_words"})
     assert r["headline"]["unsupported_share"] == 0.0 and r["teaser"]["unsupported_share"] == 0.0

@@ -83,9 +83,11 @@ def main(argv=None):
 
 def markdown(r: dict, a) -> str:
     s = r["scores"]
-    cols = [k for k in ("headline", "headline_lead", "teaser", "teaser_lead", "teaser_extractive") if k in s]
+    cols = [k for k in ("headline", "headline_lead", "headline_extractive", "teaser", "teaser_lead", "teaser_extractive")
+            if k in s]
     titles = {"headline": "headline (model + guard)", "headline_lead": "first 12 words", "teaser": "teaser (model + guard)",
-              "teaser_lead": "Lead-1", "teaser_extractive": "extractive selector"}
+              "teaser_lead": "Lead-1", "teaser_extractive": "extractive selector",
+              "headline_extractive": "extractive headline"}
     keys = [("n", "n"), ("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"), ("mean_words", "mean words"),
             ("novel_word_share", "novel-word share"), ("unsupported_share", "unsupported numbers"),
             ("fallback_share", "extractive fallback")]
