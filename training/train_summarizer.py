@@ -11,6 +11,7 @@ T5/BART checkpoint the whole model is fine-tuned instead (task prefix "headline:
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import math
 import platform
@@ -246,6 +247,8 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     ckpt_dir = Path(args.models) / ".summarizer-checkpoint"
     state, best_state = start_or_resume(ckpt_dir, args, trainable, optimizer)
 
+    gc.collect()
+    gc.freeze()  # the corpus and the encoder cache live until the end: keep the garbage collector off them
     budget = args.max_minutes * 60 if args.max_minutes else None
     loop_start = time.time() - state["elapsed"]
     stop_reason = "completed all epochs"
