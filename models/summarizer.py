@@ -12,7 +12,6 @@ beam candidate whose numbers and names the article supports is used; if none is,
 """
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -80,9 +79,8 @@ class Truecaser:
         self.lexicon = lexicon or {}
 
     @staticmethod
-    @functools.lru_cache(maxsize=64)  # every beam candidate of an article is truecased against the same article
     def article_casing(article: str) -> dict:
-        """{lower: the article's usual casing}; read-only (it is cached)."""
+        """{lower: the article's usual casing}."""
         forms: dict[str, dict[str, int]] = {}
         for sent in split_sentences(article):
             for i, w in enumerate(re.findall(r"[\w'’-]+", sent)):
@@ -93,6 +91,10 @@ class Truecaser:
         return {k: max(v, key=v.get) for k, v in forms.items()}
 
     def __call__(self, text: str, article: str) -> str:
+        return self.for_article(article)(text)
+
+    def for_article(self, article: str):
+        """The truecasing function for outputs about `article` (its casing read once, for every candidate)."""
         casing = self.article_casing(article)
 
         def fix(m):
@@ -101,8 +103,11 @@ class Truecaser:
                 return w
             return casing.get(w, self.lexicon.get(w, w))
 
-        text = re.sub(r"[\w'’-]+", fix, text)
-        return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+        def truecase(text: str) -> str:
+            text = re.sub(r"[\w'’-]+", fix, text)
+            return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+
+        return truecase
 
 
 def bert2bert(base: str | None = None, decoder_layers: int = 2) -> EncoderDecoderModel:
@@ -146,8 +151,9 @@ class Summarizer:
         # together would make one article's output depend on another's). The decoder copy keeps float16 weights
         # but computes in float32 (no activation scales, so batching is safe): several times faster than float32
         # matmuls for the few rows of a beam search step, the LM head (hidden -> 30k-word vocabulary) above all.
-        self.fast_encoder = int8(self.model.encoder) if quantize and control == "decoder_token" else None
-        self.fast_decoder = fp16_weights(self.model.decoder) if quantize and control == "decoder_token" else None
+        fast = quantize and control == "decoder_token"
+        self.fast_encoder = int8(self.model.encoder) if fast else None
+        self.fast_decoder = fp16_weights(self.model.decoder) if fast else None
         # The token ids the training targets used (None: all). The beam search scores only these: the vocabulary
         # projection is most of a decoding step, and the model never writes a token it was not trained to write
         # (0 of 7,354 candidate tokens on 60 test articles were outside this list, 13.5k of 30.5k ids).
@@ -222,7 +228,7 @@ class Summarizer:
     def output_vocab(self, ids) -> None:
         """Restrict generation to these token ids (with the end token); builds the decoder's reduced projection."""
         self._output_vocab = None if ids is None else sorted(set(map(int, ids)) | {self.tokenizer.sep_token_id})
-        self._vocab_head = self._vocab_ids = None
+        self._vocab_head = self._vocab_ids = self._vocab_column = None  # set only for the lean beam search
         if self._output_vocab is not None and self.fast_decoder is not None:
             full = self.model.decoder.cls.predictions.decoder
             head = torch.nn.Linear(full.in_features, len(self._output_vocab))
@@ -231,6 +237,8 @@ class Summarizer:
                 head.weight.copy_(full.weight[self._vocab_ids])
                 head.bias.copy_(full.bias[self._vocab_ids])
             self._vocab_head = fp16_weights(torch.nn.Sequential(head))  # (it converts child modules)
+            self._vocab_column = torch.full((full.out_features,), -1).index_put_(
+                (self._vocab_ids,), torch.arange(len(self._vocab_ids)))  # token id -> its column (-1: none)
 
     def save_pretrained(self, directory) -> None:
         with atomic_dir(directory) as tmp:
@@ -324,10 +332,8 @@ class Summarizer:
         nb, ngram, lp = s.num_beams, s.no_repeat_ngram_size, s.length_penalty
         eos, pad = self.tokenizer.sep_token_id, self.tokenizer.pad_token_id
         heads = layers[0].attention.self.num_attention_heads
-        vocab_ids = self._vocab_ids if self._vocab_head is not None else None
-        size = dec.config.vocab_size
-        column = torch.arange(size) if vocab_ids is None else torch.full((size,), -1).index_put_(
-            (vocab_ids,), torch.arange(len(vocab_ids)))  # token id -> its column in the scores (-1: none)
+        vocab_ids = self._vocab_ids  # the scores' columns are these tokens (None: the whole vocabulary)
+        column = torch.arange(dec.config.vocab_size) if vocab_ids is None else self._vocab_column
         eos_col = int(column[eos])
         attend = torch.nn.functional.scaled_dot_product_attention
 
@@ -489,13 +495,14 @@ class Summarizer:
     def _choose(self, body, sentences, cut, heads, teasers, keep=None, states=None) -> Summary:
         s = self.settings
         guard = Guard(body, self.name_words)
+        truecase = self.truecase.for_article(body)
         warnings_ = [f"input cut to {s.max_input_tokens} tokens (lead and most salient sentences kept)"] if cut else []
         picked, raw = {}, {}
         for task, cands, max_words in (("headline", heads, s.headline_max_words), ("teaser", teasers, s.teaser_max_words)):
             for k, cand in enumerate(cands):
                 if not cand:
                     continue
-                text = self.truecase(cand, body)
+                text = truecase(cand)
                 if task == "headline":
                     text = text.rstrip(".")
                 raw.setdefault(task, text)
