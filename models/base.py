@@ -40,7 +40,6 @@ def _quantize_dynamic(model, dtype):
     with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
         warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)
         q = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=dtype)
-    q.newsdesk_quantized = True
     return q.eval()
 
 

@@ -25,6 +25,15 @@ from .base import ModelLoadError, atomic_dir, cpu_has_bf16, int8, load_pretraine
 PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 
 
+def resolve_precision(precision: str = "auto") -> str:
+    """The precision inference will compute in: "auto" is bfloat16 where the CPU has it natively, else float32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        return "bfloat16" if cpu_has_bf16() else "float32"
+    return precision
+
+
 def article_text(item) -> str:
     """The classifier's input for a str, a dict or an Article; empty text is a ValueError."""
     if isinstance(item, Article):
@@ -60,12 +69,12 @@ class MeanPoolClassifier(nn.Module):
 
 class TopicClassifier:
     def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = 256,
-                 num_threads: int | None = None):
+                 num_threads: int | None = None, precision: str = "float32"):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.temperature = float(temperature)
         self.max_length = int(max_length)
-        self.precision = "float32"
+        self.precision = precision  # what `model` computes in (see from_pretrained)
         if num_threads:
             torch.set_num_threads(int(num_threads))
 
@@ -90,8 +99,7 @@ class TopicClassifier:
         - "int8": dynamic quantization, fast, but activation scales are computed per batch, so an article's
           probabilities depend on which articles share its batch (the benchmark counts label flips).
         """
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+        precision = resolve_precision(precision)
         directory = Path(directory)
         if not (directory / "config.json").exists():
             raise ModelLoadError(
@@ -105,16 +113,12 @@ class TopicClassifier:
         model.load_state_dict(load_file(str(directory / "model.safetensors")))
         tokenizer = AutoTokenizer.from_pretrained(directory)
         extra = getattr(config, "newsdesk", None) or {}
-        if precision == "auto":
-            precision = "bfloat16" if cpu_has_bf16() else "float32"
         if precision == "int8":
             model = int8(model)
         elif precision == "bfloat16":
             model = model.to(torch.bfloat16)
-        clf = cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
-                  max_length=extra.get("max_length", 256), num_threads=num_threads)
-        clf.precision = precision
-        return clf
+        return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
+                   max_length=extra.get("max_length", 256), num_threads=num_threads, precision=precision)
 
     def _write(self, directory: Path) -> None:
         self.model.config.newsdesk = {"temperature": self.temperature, "max_length": self.max_length,

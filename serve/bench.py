@@ -12,7 +12,6 @@ docs/BENCHMARKS.md; the raw numbers go to docs/bench/serve.json.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import socket
 import statistics
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 
 from data import read_articles, split_articles
-from training.bench_classifier import machine, write_section
+from training.bench_classifier import freeze_memory, machine, write_section
 from models.base import models_dir
 from .api import Newsdesk
 from .batch import run_batch
@@ -134,10 +133,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     test = [x for x in split_articles([x for x in read_articles(a.data, skip_bad=True) if x.body])["test"]]
     bodies = [x.body for x in test]
-    # Everything read so far stays in memory for the whole run; freeze it so that the garbage collector's passes
-    # over it (a served process holds no corpus) do not land in the timings: they took p50 from ~165 to ~300 ms.
-    gc.collect()
-    gc.freeze()
+    freeze_memory()
     desk = Newsdesk(a.models)
     result = {"machine": machine(), "data": a.data, "models": a.models}
     result["predict"] = time_predict(desk, bodies, a.runs)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from data import read_articles, split_articles
-from models.classifier import TopicClassifier
+from models.classifier import TopicClassifier, resolve_precision
 from .evaluate import evaluate
 from .metrics import classification_metrics
 from .train_classifier import ClassifierArgs, train_classifier
@@ -30,6 +30,14 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.processor() or "unknown CPU")
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def freeze_memory() -> None:
+    """Call once the corpus a benchmark reads is in memory, before timing. It stays there for the whole run; frozen,
+    the garbage collector's passes over it (a served process holds no corpus) stay out of the timings: they had
+    taken the summarizer's p50 from ~165 to ~300 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def write_section(doc, section: str, start: str, end: str) -> None:
@@ -77,12 +85,8 @@ def main(argv=None):
     shipped = evaluate(a.models, a.data, split="test", tasks=("topic",))  # as served, through the CLI's code path
     test_articles = split_articles(read_articles(a.data))["test"]
     test = [x.text for x in test_articles]
-    # Everything read so far stays in memory for the whole run; freeze it so that the garbage collector's passes
-    # over it (a served process holds no corpus) do not land in the timings: they took p50 from ~165 to ~300 ms.
-    gc.collect()
-    gc.freeze()
+    freeze_memory()
     speed, by_precision = {}, {}
-    y = None
     for name in ("float32", "bfloat16", "int8"):
         clf = TopicClassifier.from_pretrained(Path(a.models) / "classifier", precision=name)
         speed[name] = time_inference(clf, test)
@@ -90,7 +94,7 @@ def main(argv=None):
         speed[name]["label_flips_batch1_vs_32"] = int((p1.argmax(1) != p32.argmax(1)).sum())
         y = np.array([clf.labels.index(x.topic) for x in test_articles])
         by_precision[name] = classification_metrics(y, p32, clf.labels)
-    served = TopicClassifier.from_pretrained(Path(a.models) / "classifier").precision
+    served = resolve_precision("auto")
     result = {"machine": machine(), "data": a.data, "training": trained["training"],
               "split_sizes": trained["split_sizes"], "served_precision": served,
               "test": shipped["topic"], "test_baseline": shipped["topic_baseline"],

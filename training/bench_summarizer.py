@@ -7,7 +7,6 @@ Prints a Markdown section and writes it into docs/BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import statistics
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from data import read_articles, split_articles
 from models.summarizer import Summarizer
-from .bench_classifier import machine, write_section
+from .bench_classifier import freeze_memory, machine, write_section
 from .evaluate import evaluate_summaries, format_summary_table
 from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer, write_output_vocab
 
@@ -65,10 +64,7 @@ def main(argv=None):
     with_teaser = [x for x in test if x.teaser and any(t == "teaser" for t, _ in pairs_for(x, targs["min_body_words"]))]
     rest = [x for x in test if x not in with_teaser]
     sample = with_teaser + random.Random(0).sample(rest, max(0, min(len(rest), a.headline_articles - len(with_teaser))))
-    # Everything read so far stays in memory for the whole run; freeze it so that the garbage collector's passes
-    # over it (a served process holds no corpus) do not land in the timings: they took p50 from ~165 to ~300 ms.
-    gc.collect()
-    gc.freeze()
+    freeze_memory()
     scored = evaluate_summaries(a.models, sample, batch_size=16)
     print(format_summary_table(scored))
     summ = Summarizer.from_pretrained(Path(a.models) / "summarizer")

@@ -78,7 +78,7 @@ def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = T
                                        [outs[i].raw.get(task) for i in idx])
         if task == "headline":
             result["headline_lead"] = summary_metrics([lead_words(b, 12) for b in bodies], refs, bodies)
-            picks = [summ.extractive_headline(summ.prepare(b)[1])[0] for b in bodies]  # the summarizer's fallback
+            picks = [summ.extractive_headline(outs[i].sentences)[0] for i in idx]  # the summarizer's fallback
             result["headline_extractive"] = summary_metrics(picks, refs, bodies)
         else:
             result["teaser_lead"] = summary_metrics([lead_sentence(b) for b in bodies], refs, bodies)
