@@ -156,7 +156,7 @@ class Summarizer:
         self.fast_decoder = fp16_weights(self.model.decoder) if fast else None
         # The token ids the training targets used (None: all). The beam search scores only these: the vocabulary
         # projection is most of a decoding step, and the model never writes a token it was not trained to write
-        # (0 of 7,354 candidate tokens on 60 test articles were outside this list, 13.5k of 30.5k ids).
+        # (a check on 60 test articles found no candidate token outside this list, which holds 13.8k of 30.5k ids).
         self.output_vocab = output_vocab
 
     @property

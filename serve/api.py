@@ -89,7 +89,7 @@ def to_article(item, index: int = 0) -> Article:
 # Every model call of the process runs on this one thread. PyTorch's OpenMP helper threads hand work over quickly
 # only while a single thread in the process runs parallel torch ops; once a second one does (a Gradio worker
 # thread beside the main thread that loaded the models), the helpers sleep between ops and a prediction takes
-# about 1.8x as long on 2 cores (summarize(): ~150 ms on one thread, ~280 ms once two threads share the work).
+# far longer on 2 cores (in a one-off check, summarize() went from ~150 ms to ~280 ms).
 _INFERENCE = "newsdesk-inference"
 _inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_INFERENCE)
 

@@ -10,7 +10,6 @@ from data import DataError
 from models.base import DEFAULT_BASE, ModelLoadError, models_dir
 
 
-
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", default=str(models_dir()), metavar="DIR",
                    help="models folder (default: $NEWSDESK_MODELS or artifacts/)")

@@ -176,7 +176,8 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     used = sorted({i for i, _, _ in pairs})
     valid = random.Random(args.seed).sample(parts["valid"], min(args.eval_articles, len(parts["valid"])))
     if not pairs or not valid:
-        raise ValueError(f"not enough articles with a body and a headline or teaser (have {sum(map(len, parts.values()))})")
+        have = sum(map(len, parts.values()))
+        raise ValueError(f"not enough articles with a body and a headline or teaser (have {have})")
     counts = Counter(task for _, task, _ in pairs)
     print(f"articles: train {len(train_articles)}, valid {len(parts['valid'])}, test {len(parts['test'])}; "
           f"training pairs: {dict(counts)}")
