@@ -36,6 +36,19 @@ def cpu_has_bf16() -> bool:
         return False
 
 
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
+
+
+def resolve_precision(precision: str = "auto", without_bf16: str = "float32") -> str:
+    """The precision inference will compute in: "auto" is bfloat16 where the CPU has it natively, else
+    `without_bf16`."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        return "bfloat16" if cpu_has_bf16() else without_bf16
+    return precision
+
+
 def _quantize_dynamic(model, dtype):
     with warnings.catch_warnings():  # torch 2.13 (pinned) flags quantized tensors as to be replaced
         warnings.filterwarnings("ignore", message=".*quantize.*deprecated", category=UserWarning)

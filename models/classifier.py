@@ -20,19 +20,8 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
-from .base import ModelLoadError, atomic_dir, cpu_has_bf16, int8, load_pretrained, quiet_transformers, resolve_base
-
-PRECISIONS = ("auto", "float32", "bfloat16", "int8")
-
-
-def resolve_precision(precision: str = "auto") -> str:
-    """The precision inference will compute in: "auto" is bfloat16 where the CPU has it natively, else float32."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "auto":
-        return "bfloat16" if cpu_has_bf16() else "float32"
-    return precision
-
+from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, resolve_base,
+                   resolve_precision)
 
 def article_text(item) -> str:
     """The classifier's input for a str, a dict or an Article; empty text is a ValueError."""

@@ -12,6 +12,7 @@ beam candidate whose numbers and names the article supports is used; if none is,
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -24,7 +25,7 @@ from transformers import (AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoToke
 from transformers.modeling_outputs import BaseModelOutput
 
 from .base import (ModelLoadError, atomic_dir, fp16_weights, int8, load_pretrained, quiet_transformers,
-                   resolve_base)
+                   resolve_base, resolve_precision)
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser,
                          split_sentences)
 from .guard import Guard
@@ -45,6 +46,10 @@ class GenerationSettings:
     teaser_min_tokens: int = 10
     teaser_max_words: int = 45
     length_penalty: float = 1.0
+    # Which path writes each output: "generator" (the model's beam candidates through the guard, the extractive
+    # path as fallback) or "extractive". Training sets each to whichever scores higher on validation articles.
+    headline_path: str = "generator"
+    teaser_path: str = "generator"
 
 
 @dataclass
@@ -140,20 +145,30 @@ def lexical_salience(sentences: list[str]) -> np.ndarray:
 
 class Summarizer:
     def __init__(self, model, tokenizer, settings: GenerationSettings | None = None, casing: dict | None = None,
-                 quantize: bool = False, control: str = "decoder_token", output_vocab: list[int] | None = None):
+                 precision: str = "float32", control: str = "decoder_token", output_vocab: list[int] | None = None,
+                 encoder_precision: str | None = None):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.settings = settings or GenerationSettings()
         self.casing = casing or {}
         self.control = control  # "decoder_token" (BERT2BERT) or "prefix" (T5/BART: "headline: ..." input)
         self._sentence_encoder = None
-        # int8 encoder copy, run one article at a time (int8 scales activations per call, so batching articles
-        # together would make one article's output depend on another's). The decoder copy keeps float16 weights
-        # but computes in float32 (no activation scales, so batching is safe): several times faster than float32
-        # matmuls for the few rows of a beam search step, the LM head (hidden -> 30k-word vocabulary) above all.
-        fast = quantize and control == "decoder_token"
-        self.fast_encoder = int8(self.model.encoder) if fast else None
-        self.fast_decoder = fp16_weights(self.model.decoder) if fast else None
+        # What inference computes in (BERT2BERT; a T5/BART model runs in float32 through HF generate):
+        # - "bfloat16" (what "auto" gives where the CPU has it natively): bfloat16 copies of the encoder and the
+        #   decoder; articles are encoded in batches (each row on its own, as in float32).
+        # - "int8" ("auto" elsewhere): an int8 encoder copy, run one article at a time (int8 scales activations
+        #   per call, so batching articles would make one article's output depend on another's), and a decoder
+        #   copy with float16 weights computing in float32 (no activation scales, so batching is safe).
+        # - "float32": the weights as trained.
+        # Both fast modes beat float32 by far for the few rows of a beam search step (docs/BENCHMARKS.md).
+        # The frozen encoder runs in `encoder_precision` when given: the precision whose states the decoder was
+        # trained on (recorded in the model's config), unless float32 is asked for.
+        self.precision = resolve_precision(precision, without_bf16="int8") if control == "decoder_token" else "float32"
+        self.encoder_precision = (self.precision if self.precision == "float32" or not encoder_precision
+                                  else resolve_precision(encoder_precision, without_bf16="int8"))
+        self.fast_encoder = {"bfloat16": _bf16_copy, "int8": int8}.get(self.encoder_precision,
+                                                                        lambda m: None)(self.model.encoder)
+        self.trained_encoder_precision = encoder_precision or self.encoder_precision  # what saving records
         # The token ids the training targets used (None: all). The beam search scores only these: the vocabulary
         # projection is most of a decoding step, and the model never writes a token it was not trained to write
         # (a check on 60 test articles found no candidate token outside this list, which holds 13.8k of 30.5k ids).
@@ -188,7 +203,8 @@ class Summarizer:
         return cls(model, tokenizer, **kw)
 
     @classmethod
-    def from_pretrained(cls, directory, quantize: bool = True) -> "Summarizer":
+    def from_pretrained(cls, directory, precision: str = "auto") -> "Summarizer":
+        """Load a trained model directory; `precision` ("auto", "bfloat16", "int8", "float32") as in __init__."""
         directory = Path(directory)
         if not (directory / "config.json").exists():
             raise ModelLoadError(f"no trained summarizer in {directory}: train one with "
@@ -208,12 +224,12 @@ class Summarizer:
         settings = GenerationSettings(**extra.get("generation", {}))
         vocab_file = directory / "output_vocab.json"
         output_vocab = json.loads(vocab_file.read_text()) if vocab_file.exists() else None
-        return cls(model, tokenizer, settings, casing, quantize=quantize, control=extra.get("control", "decoder_token"),
-                   output_vocab=output_vocab)
+        return cls(model, tokenizer, settings, casing, precision=precision, control=extra.get("control", "decoder_token"),
+                   output_vocab=output_vocab, encoder_precision=extra.get("encoder_precision", "int8"))
 
     def _write(self, directory: Path) -> None:
         self.model.config.newsdesk = {"task": "headline-and-teaser", "control": self.control,
-                                      "generation": asdict(self.settings)}
+                                      "generation": asdict(self.settings), "encoder_precision": self.trained_encoder_precision}
         self.model.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
         (directory / "casing.json").write_text(json.dumps(self.casing, ensure_ascii=False), encoding="utf-8")
@@ -228,6 +244,13 @@ class Summarizer:
     def output_vocab(self, ids) -> None:
         """Restrict generation to these token ids (with the end token); builds the decoder's reduced projection."""
         self._output_vocab = None if ids is None else sorted(set(map(int, ids)) | {self.tokenizer.sep_token_id})
+        self.refresh_decoder()
+
+    def refresh_decoder(self) -> None:
+        """(Re)build the fast decoder copy the beam search runs, and its output-vocabulary projection, from the
+        decoder's current weights. Training calls it before each validation: the copies do not follow updates."""
+        fast = {"bfloat16": _bf16_copy, "int8": fp16_weights}.get(self.precision)
+        self.fast_decoder = fast(self.model.decoder) if fast else None
         self._vocab_head = self._vocab_ids = self._vocab_column = None  # set only for the lean beam search
         if self._output_vocab is not None and self.fast_decoder is not None:
             full = self.model.decoder.cls.predictions.decoder
@@ -236,7 +259,7 @@ class Summarizer:
             with torch.no_grad():
                 head.weight.copy_(full.weight[self._vocab_ids])
                 head.bias.copy_(full.bias[self._vocab_ids])
-            self._vocab_head = fp16_weights(torch.nn.Sequential(head))  # (it converts child modules)
+            self._vocab_head = fast(torch.nn.Sequential(head))  # (fp16_weights converts child modules)
             self._vocab_column = torch.full((full.out_features,), -1).index_put_(
                 (self._vocab_ids,), torch.arange(len(self._vocab_ids)))  # token id -> its column (-1: none)
 
@@ -335,7 +358,14 @@ class Summarizer:
         vocab_ids = self._vocab_ids  # the scores' columns are these tokens (None: the whole vocabulary)
         column = torch.arange(dec.config.vocab_size) if vocab_ids is None else self._vocab_column
         eos_col = int(column[eos])
-        attend = torch.nn.functional.scaled_dot_product_attention
+
+        def attend(q, keys_t, v, attn_mask=None, scale=None):
+            """Attention by plain matmuls, keys stored transposed (rows, heads, head size, length): for the few
+            queries of a decoding step this runs faster than scaled_dot_product_attention's CPU kernel."""
+            w = (q @ keys_t) * scale
+            if attn_mask is not None:
+                w = w.masked_fill(~attn_mask, -float("inf"))
+            return torch.softmax(w, dim=-1) @ v
 
         def split(x):  # (rows, length, hidden) -> (rows, heads, length, head size)
             return x.view(x.shape[0], x.shape[1], heads, -1).transpose(1, 2)
@@ -344,8 +374,10 @@ class Summarizer:
             return x.transpose(1, 2).reshape(x.shape[0], x.shape[2], -1)
 
         src = torch.tensor([g[0] for g in groups])
-        cross_kv = [(split(l.crossattention.self.key(states))[src], split(l.crossattention.self.value(states))[src])
-                    for l in layers]  # per group: (groups, heads, input tokens, head size)
+        states = states.to(emb.word_embeddings.weight.dtype)
+        cross_kv = [(split(l.crossattention.self.key(states)).transpose(2, 3)[src].contiguous(),
+                     split(l.crossattention.self.value(states))[src])
+                    for l in layers]  # per group: keys (groups, heads, head size, input tokens), values transposed
         cross_mask = None if bool(mask.all()) else mask.bool()[src, None, None, :]
         min_new, max_new = torch.tensor([g[2] for g in groups]), torch.tensor([g[3] for g in groups])
         ids = torch.arange(len(groups))                                    # which group each active group is
@@ -355,7 +387,7 @@ class Summarizer:
         width = 1 + int(max_new.max())
         done_seqs = torch.full((len(groups), nb, width), pad)             # finished hypotheses, best first
         done_scores = torch.full((len(groups), nb), -float("inf"))        # -inf: slot still empty
-        cache = [(None, None) for _ in layers]                            # self-attention keys, values per layer
+        cache = [(None, None) for _ in layers]                            # self-attention keys (transposed), values
         out = [None] * len(groups)
         while len(ids):
             g, cur = len(ids), seqs.shape[1]
@@ -364,9 +396,9 @@ class Summarizer:
             x = emb.LayerNorm(emb.word_embeddings(seqs[:, -1:]) + tok_type + emb.position_embeddings.weight[cur - 1])
             for i, l in enumerate(layers):
                 a = l.attention.self
-                k, v = split(a.key(x)), split(a.value(x))
+                k, v = split(a.key(x)).transpose(2, 3), split(a.value(x))
                 if cache[i][0] is not None:
-                    k, v = torch.cat([cache[i][0], k], 2), torch.cat([cache[i][1], v], 2)
+                    k, v = torch.cat([cache[i][0], k], 3), torch.cat([cache[i][1], v], 2)
                 cache[i] = (k, v)
                 h = l.attention.output(merge(attend(split(a.query(x)), k, v, scale=a.scaling)), x)
                 c = l.crossattention.self  # the beams of a group are that group's queries
@@ -375,9 +407,9 @@ class Summarizer:
                 h = l.crossattention.output(o.reshape(g * nb, 1, -1), h)
                 x = l.output(l.intermediate(h), h)
             if self._vocab_head is None:
-                logp = torch.log_softmax(dec.cls(x[:, -1]), dim=-1)
+                logp = torch.log_softmax(dec.cls(x[:, -1]).float(), dim=-1)
             else:  # scores over the output vocabulary only (column c is token vocab_ids[c])
-                logp = torch.log_softmax(self._vocab_head(dec.cls.predictions.transform(x[:, -1])), dim=-1)
+                logp = torch.log_softmax(self._vocab_head(dec.cls.predictions.transform(x[:, -1])).float(), dim=-1)
             vocab = logp.shape[-1]
             # 2. rules: no end before min_new tokens; no n-gram twice (a window matching the last n-1 tokens bans
             # the token that followed them)
@@ -420,15 +452,15 @@ class Summarizer:
                 cross_mask = None if cross_mask is None else cross_mask[live]
         return out
 
-    @torch.inference_mode()
     def encode_one(self, text: str) -> torch.Tensor:
-        """Encoder states (tokens x hidden) of one prepared input."""
-        enc = self.tokenize_inputs([text])
-        encoder = self.fast_encoder or self.model.encoder
-        return encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state[0]
+        """Encoder states (tokens x hidden, float32) of one prepared input."""
+        return self._encode([text])[0][0]
 
     def encode(self, inputs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Padded encoder states and mask for prepared inputs, each encoded on its own."""
+        """Padded encoder states (float32) and mask for prepared inputs: in one batch, or one at a time in int8
+        (whose activation scales would otherwise mix the articles)."""
+        if self.encoder_precision != "int8":
+            return self._encode(inputs)
         states = [self.encode_one(t) for t in inputs]
         n = max(s.shape[0] for s in states)
         out = torch.zeros(len(states), n, states[0].shape[1])
@@ -436,6 +468,13 @@ class Summarizer:
         for i, s in enumerate(states):
             out[i, :s.shape[0]], mask[i, :s.shape[0]] = s, 1
         return out, mask
+
+    @torch.inference_mode()
+    def _encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        enc = self.tokenize_inputs(texts)
+        encoder = self.fast_encoder or self.model.encoder
+        states = encoder(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        return states.float(), enc["attention_mask"]
 
     def _decode(self, seqs: list[list[int]]) -> list[str | None]:
         special = set(self.tokenizer.all_special_ids) | set(self.control_ids("headline") + self.control_ids("teaser"))
@@ -461,8 +500,9 @@ class Summarizer:
             chunk = prepared[start:start + batch_size]
             inputs = [p[0] for p in chunk]
             encoded = self.encode(inputs) if self.control == "decoder_token" else None
-            generated = self.generate_all(inputs, encoded=encoded)
-            heads, teasers = generated["headline"], generated["teaser"]
+            tasks = [t for t in TASKS if getattr(self.settings, f"{t}_path") == "generator"]
+            generated = self.generate_all(inputs, tasks, encoded=encoded) if tasks else {}
+            heads, teasers = (generated.get(t, [[]] * len(chunk)) for t in TASKS)
             for i, (body, (_, sentences, keep, cut), hs, ts) in enumerate(zip(bodies[start:], chunk, heads, teasers)):
                 states = None if encoded is None else encoded[0][i, :int(encoded[1][i].sum())]
                 results.append(self._choose(body, sentences, cut, hs, ts, keep, states))
@@ -522,15 +562,21 @@ class Summarizer:
             headline, lead = self.extractive_headline(sentences)
             picked["headline"] = (headline, "extractive")
             evidence.add(lead)
-            warnings_.append("headline: extractive fallback")
+            if s.headline_path == "generator":
+                warnings_.append("headline: extractive fallback")
         if "teaser" not in picked:  # extractive teaser: lead bias plus MiniLM salience
             teaser, chosen = self.extractive_teaser(sentences, keep, states)
             picked["teaser"] = (teaser, "extractive")
             evidence.update(chosen)
-            warnings_.append("teaser: extractive fallback")
+            if s.teaser_path == "generator":
+                warnings_.append("teaser: extractive fallback")
         evidence = sorted(evidence)
         return Summary(picked["headline"][0], picked["teaser"][0], picked["headline"][1], picked["teaser"][1],
                        evidence, sentences, warnings_, raw)
+
+
+def _bf16_copy(module):
+    return copy.deepcopy(module).to(torch.bfloat16).eval().requires_grad_(False)
 
 
 def span_means(states: torch.Tensor, counts: list[int]) -> np.ndarray:

@@ -104,9 +104,9 @@ def on_inference_thread(fn, *args, **kwargs):
 class Newsdesk:
     """The two trained models of one models folder, loaded on first use (thread-safe)."""
 
-    def __init__(self, models=None, quantize_summarizer: bool = True):
+    def __init__(self, models=None, precision: str = "auto"):
         self.dir = models_dir(models)
-        self.quantize_summarizer = quantize_summarizer
+        self.precision = precision  # both models' (see TopicClassifier/Summarizer.from_pretrained)
         self._classifier = self._summarizer = None
         self.versions: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -125,8 +125,8 @@ class Newsdesk:
                     f"no trained {' or '.join(missing)} in {self.dir}/: run `make train` (both models), or "
                     f"`newsdesk train-classifier` / `newsdesk train-summarizer --data FILE --models {self.dir}`; "
                     f"or point NEWSDESK_MODELS at a folder that has them")
-            classifier = TopicClassifier.from_pretrained(self.dir / "classifier")
-            summarizer = Summarizer.from_pretrained(self.dir / "summarizer", quantize=self.quantize_summarizer)
+            classifier = TopicClassifier.from_pretrained(self.dir / "classifier", precision=self.precision)
+            summarizer = Summarizer.from_pretrained(self.dir / "summarizer", precision=self.precision)
             self.versions = {n: model_version(self.dir / n) for n in ("classifier", "summarizer")}
             self._classifier, self._summarizer = classifier, summarizer
 

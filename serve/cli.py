@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-input-tokens", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+    p.add_argument("--no-choose-paths", action="store_true",
+                   help="serve the generator for both outputs even where the extractive path scores higher on "
+                        "validation (default: each output takes the path that scores higher)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
 
@@ -115,7 +118,7 @@ def main(argv=None) -> int:
                          batch_size=args.batch_size, lr=args.lr, decoder_layers=args.decoder_layers,
                          max_input_tokens=args.max_input_tokens, seed=args.seed, resume=args.resume,
                          num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,
-                         progress=not args.no_progress)
+                         choose_paths=not args.no_choose_paths, progress=not args.no_progress)
             train_summarizer(SummarizerArgs(**{k: v for k, v in given.items() if v is not None}))
         elif args.command == "evaluate":
             from training.evaluate import evaluate

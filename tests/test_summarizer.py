@@ -23,7 +23,11 @@ def models(tiny_models):
 
 @pytest.fixture(scope="module")
 def summarizer(models):
-    return Summarizer.from_pretrained(models / "summarizer")
+    """The tiny summarizer with the generator serving both outputs (the flow most tests here check), whichever
+    path its training chose."""
+    s = Summarizer.from_pretrained(models / "summarizer")
+    s.settings.headline_path = s.settings.teaser_path = "generator"
+    return s
 
 
 def test_model_directory_is_self_describing(models):
@@ -77,15 +81,15 @@ def test_generation_keeps_to_the_training_targets_vocabulary(models, tmp_path):
 
 
 def test_round_trip_generates_identically(models, tmp_path):
-    a = Summarizer.from_pretrained(models / "summarizer", quantize=False)
+    a = Summarizer.from_pretrained(models / "summarizer", precision="float32")
     a.save_pretrained(tmp_path / "copy")
-    b = Summarizer.from_pretrained(tmp_path / "copy", quantize=False)
+    b = Summarizer.from_pretrained(tmp_path / "copy", precision="float32")
     inputs = [a.prepare(x.body)[0] for x in ARTS[:2]]
     assert a.candidates(inputs, "headline") == b.candidates(inputs, "headline")
 
 
 def test_lean_beam_search_matches_hf_generate(models):
-    s = Summarizer.from_pretrained(models / "summarizer", quantize=False)  # float32 LM head, as HF uses
+    s = Summarizer.from_pretrained(models / "summarizer", precision="float32")  # float32 LM head, as HF uses
     s.settings.num_beams, s.settings.headline_max_tokens, s.settings.teaser_max_tokens = 3, 12, 20
     inputs = [s.prepare(a.body)[0] for a in ARTS[:4]]
     lean = s.generate_all(inputs)
@@ -93,6 +97,65 @@ def test_lean_beam_search_matches_hf_generate(models):
         assert lean[task] == s._generate_hf(inputs, task)  # batched,
         assert lean[task][1:2] == s._generate_hf(inputs[1:2], task)  # and alone
     assert s.generate_all(inputs[2:3], num_return=2)["teaser"] == [lean["teaser"][2][:2]]
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "int8"])
+def test_fast_decoder_follows_training_when_refreshed(models, precision):
+    """The beam search runs a fast copy of the decoder, which does not follow weight updates; training refreshes
+    it before each validation (once it did not, and validation scored the untrained decoder)."""
+    import torch
+    s = Summarizer.from_pretrained(models / "summarizer", precision=precision)
+
+    def fast_weight():
+        w = s.fast_decoder.bert.encoder.layer[0].output.dense.weight
+        return (w() if callable(w) else w).float()  # (a dynamically quantized layer's weight is a method)
+
+    trained = s.model.decoder.bert.encoder.layer[0].output.dense.weight
+    assert torch.allclose(fast_weight(), trained, rtol=1e-2, atol=1e-2)
+    with torch.no_grad():
+        trained.add_(0.5)  # a training step
+    assert not torch.allclose(fast_weight(), trained, rtol=1e-2, atol=1e-2)
+    s.refresh_decoder()
+    assert torch.allclose(fast_weight(), trained, rtol=1e-2, atol=1e-2)
+    assert s._vocab_head is not None and s.candidates([s.prepare(ARTS[0].body)[0]], "headline")
+
+
+def test_encoding_in_a_batch_matches_one_at_a_time(models):
+    """bfloat16 and float32 encode a batch (padded) as they encode each article alone."""
+    import torch
+    for precision in ("bfloat16", "float32"):
+        s = Summarizer.from_pretrained(models / "summarizer", precision=precision)
+        inputs = [s.prepare(a.body)[0] for a in ARTS[:6]]
+        states, mask = s.encode(inputs)
+        for i, text in enumerate(inputs):
+            alone = s.encode_one(text)
+            assert int(mask[i].sum()) == alone.shape[0]
+            assert torch.allclose(states[i, :alone.shape[0]], alone, atol=0.05 if precision == "bfloat16" else 1e-5)
+
+
+def test_training_records_each_outputs_path_chosen_on_validation(models):
+    paths = json.loads((models / "summarizer" / "metrics.json").read_text())["paths"]
+    assert set(paths) == {"headline", "teaser"}
+    for p in paths.values():
+        assert p["n"] > 0 and p["path"] == ("generator" if p["generator"] >= p["extractive"] else "extractive")
+    s = Summarizer.from_pretrained(models / "summarizer")
+    assert (s.settings.headline_path, s.settings.teaser_path) == (paths["headline"]["path"], paths["teaser"]["path"])
+    assert "Paths served" in (models / "summarizer" / "MODEL_CARD.md").read_text()
+
+
+def test_an_extractive_path_runs_no_generation_for_that_output(models, monkeypatch):
+    s = Summarizer.from_pretrained(models / "summarizer")
+    s.settings.headline_path, s.settings.teaser_path = "extractive", "generator"
+    asked, generate = [], s.generate_all
+    monkeypatch.setattr(s, "generate_all", lambda inputs, tasks, **kw: asked.append(tuple(tasks)) or generate(inputs, tasks, **kw))
+    out = s.summarize([a.body for a in ARTS[:3]], batch_size=3)
+    assert asked == [("teaser",)]
+    for o in out:
+        assert o.headline_source == "extractive" and o.headline == s.extractive_headline(o.sentences)[0]
+        assert not any(w.startswith("headline") for w in o.warnings)  # a chosen path, not a fallback
+    s.settings.teaser_path = "extractive"
+    out = s.summarize([a.body for a in ARTS[:3]], batch_size=3)
+    assert asked == [("teaser",)] and all(o.teaser_source == "extractive" and o.teaser for o in out)
 
 
 def test_guard_takes_next_beam_then_fallback(summarizer):

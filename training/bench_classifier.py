@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from data import read_articles, split_articles
-from models.classifier import TopicClassifier, resolve_precision
+from models.base import resolve_precision
+from models.classifier import TopicClassifier
 from .evaluate import evaluate
 from .metrics import classification_metrics
 from .train_classifier import ClassifierArgs, train_classifier

@@ -18,13 +18,24 @@ from data import read_articles, split_articles
 from models.summarizer import Summarizer
 from .bench_classifier import freeze_memory, machine, write_section
 from .evaluate import evaluate_summaries, format_summary_table
-from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer, write_output_vocab
+from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer, write_output_vocab, write_paths
 
 START, END = "<!-- bench-summarizer:start -->", "<!-- bench-summarizer:end -->"
 
 
 def time_generation(summ: Summarizer, bodies: list[str], runs: int = 20) -> dict:
-    """Latency of headline + teaser for one ~600-word article at batch 1, and batched throughput."""
+    """Latency of headline + teaser for one ~600-word article at batch 1, and batched throughput, on the paths
+    the model serves and with the generator writing both outputs."""
+    served = (summ.settings.headline_path, summ.settings.teaser_path)
+    out = {"served": {"paths": served, **_time(summ, bodies, runs)}}
+    if served != ("generator", "generator"):
+        summ.settings.headline_path = summ.settings.teaser_path = "generator"
+        out["generator"] = {"paths": ("generator", "generator"), **_time(summ, bodies, runs)}
+        summ.settings.headline_path, summ.settings.teaser_path = served
+    return out
+
+
+def _time(summ: Summarizer, bodies: list[str], runs: int) -> dict:
     docs = [" ".join(b.split()[:600]) for b in bodies if len(b.split()) >= 600][:runs]
     summ.summarize(docs[:2])  # warm-up
     lat = []
@@ -46,7 +57,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", required=True)
     ap.add_argument("--models", default="artifacts/bench")
-    ap.add_argument("--headline-articles", type=int, default=600, help="test articles scored for headlines")
+    ap.add_argument("--headline-articles", type=int, default=600, help="random test articles scored for headlines")
     ap.add_argument("--max-minutes", type=float, default=60.0, help="training-loop budget")
     ap.add_argument("--out", default="docs/bench/summarizer.json")
     ap.add_argument("--doc", default="docs/BENCHMARKS.md")
@@ -59,18 +70,22 @@ def main(argv=None):
     if not (Path(a.models) / "summarizer" / "output_vocab.json").exists():  # trained before training wrote it
         n = write_output_vocab(SummarizerArgs(**{**targs, "models": a.models, "progress": False}))
         print(f"wrote output_vocab.json ({n} token ids of the training targets) for the existing summarizer")
+    if "paths" not in trained:  # trained before training chose each output's path
+        trained["paths"] = write_paths(SummarizerArgs(**{**targs, "models": a.models, "progress": False}))
+        trained["paths_added"] = True
     articles = [x for x in read_articles(a.data) if pairs_for(x, targs["min_body_words"])]
     test = split_articles(articles, valid=targs["valid_fraction"], test=targs["test_fraction"])["test"]
     with_teaser = [x for x in test if x.teaser and any(t == "teaser" for t, _ in pairs_for(x, targs["min_body_words"]))]
-    rest = [x for x in test if x not in with_teaser]
-    sample = with_teaser + random.Random(0).sample(rest, max(0, min(len(rest), a.headline_articles - len(with_teaser))))
+    heads = random.Random(0).sample(test, min(len(test), a.headline_articles))
     freeze_memory()
-    scored = evaluate_summaries(a.models, sample, batch_size=16)
+    scored = evaluate_summaries(a.models, heads, batch_size=16, tasks=("headline",))
+    scored.update(evaluate_summaries(a.models, with_teaser, batch_size=16, tasks=("teaser",)))
     print(format_summary_table(scored))
     summ = Summarizer.from_pretrained(Path(a.models) / "summarizer")
     speed = time_generation(summ, [x.body for x in test])
     result = {"machine": machine(), "data": a.data, "training": trained["training"], "articles": trained["articles"],
-              "training_pairs": trained["training_pairs"], "trained_max_minutes": targs.get("max_minutes") or 0, "test_scored": len(sample),
+              "training_pairs": trained["training_pairs"], "trained_max_minutes": targs.get("max_minutes") or 0,
+              "test_headlines": len(heads), "paths": trained["paths"], "paths_added": trained.get("paths_added", False),
               "test_with_teaser": len(with_teaser), "scores": scored, "speed": speed}
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2))
@@ -81,7 +96,10 @@ def markdown(r: dict, a) -> str:
     s = r["scores"]
     cols = [k for k in ("headline", "headline_lead", "headline_extractive", "teaser", "teaser_lead", "teaser_extractive")
             if k in s]
-    titles = {"headline": "headline (model + guard)", "headline_lead": "first 12 words", "teaser": "teaser (model + guard)",
+    served = {t: r["paths"][t]["path"] if t in r["paths"] else "generator" for t in ("headline", "teaser")}
+    label = {"generator": "generator + guard", "extractive": "extractive path"}
+    titles = {"headline": f"headline served ({label[served['headline']]})", "headline_lead": "first 12 words",
+              "teaser": f"teaser served ({label[served['teaser']]})",
               "teaser_lead": "Lead-1", "teaser_extractive": "extractive selector",
               "headline_extractive": "extractive headline"}
     keys = [("n", "n"), ("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"), ("mean_words", "mean words"),
@@ -93,10 +111,17 @@ def markdown(r: dict, a) -> str:
         for c in cols) + " |" for k, t in keys)
     before = " / ".join(f"{t} {100 * s[t].get('unsupported_share_before_guard', 0):.1f}% numbers, "
                         f"{100 * s[t].get('unsupported_name_share_before_guard', 0):.1f}% names"
-                        for t in ("headline", "teaser") if t in s)
+                        for t in ("headline", "teaser") if t in s and served[t] == "generator") or "no output generated"
+    choice = "; ".join(f"{t}: {p['measure']} generator + guard {100 * p['generator']:.1f} vs extractive "
+                       f"{100 * p['extractive']:.1f} (n={p['n']}): {p['path']}" for t, p in r["paths"].items())
     paths = "; ".join(f"{t}: " + ", ".join(f"{k} {v}" for k, v in s[t].get("sources", {}).items())
                       for t in ("headline", "teaser") if t in s)
-    sp, tr = r["speed"], r["training"]
+    tr = r["training"]
+    speed = "; ".join(
+        f"{'served paths' if k == 'served' else 'generator writing both'} ({sp['paths'][0]} headline, {sp['paths'][1]} "
+        f"teaser): p50 {sp['latency_ms_p50']} ms, p90 {sp['latency_ms_p90']} ms, batched (batch {sp['batch_size']}) "
+        f"{sp['batched_articles_per_s']} articles/s" for k, sp in r["speed"].items())
+    words, runs = r["speed"]["served"]["words"], r["speed"]["served"]["articles"]
     cmd = (f"python -m training.bench_summarizer --data {a.data} --models {a.models} "
            + ("--skip-training" if a.skip_training else f"--max-minutes {a.max_minutes:g}")
            + f" --headline-articles {a.headline_articles}")
@@ -106,21 +131,22 @@ def markdown(r: dict, a) -> str:
 Command: `{cmd}` ({how})
 Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}.
 
-Test split of the shared war corpus (duplicate-aware hash split; {r['articles']}): {r['test_scored']} test
-articles with a body scored, all {r['test_with_teaser']} with a reference teaser among them. ROUGE F1 x100 (rouge-score,
-stemmed); shares in %.
+Test split of the shared war corpus (duplicate-aware hash split; {r['articles']}): headlines scored on
+{r['test_headlines']} random test articles with a body, teasers on all {r['test_with_teaser']} test articles with a reference
+teaser. ROUGE F1 x100 (rouge-score, stemmed); shares in %.
+
+Paths served, chosen on validation articles{' (by this command: the model predates the choice)' if r['paths_added'] else ''}: {choice}.
 
 {head}
 {rows}
 
-Before the guard (generator's best beam): {before}. Paths used: {paths}.
+Before the guard (generator's best beam, where it serves): {before}. Paths used: {paths}.
 
 Training: {tr['train_seconds'] / 60:.1f} min training loop, {tr['total_seconds'] / 60:.1f} min in all (reading, encoding
 the articles once, validation ROUGE, writing); encoder {tr['encoder']}; stopped: {tr['stop_reason']}.
 Pairs: {r['training_pairs']}.
 
-Speed (headline + teaser, guard included, one {sp['words']}-word article, batch 1, {sp['articles']} articles):
-p50 {sp['latency_ms_p50']} ms, p90 {sp['latency_ms_p90']} ms; batched (batch {sp['batch_size']}): {sp['batched_articles_per_s']} articles/s.
+Speed (headline + teaser, guard included, one {words}-word article, batch 1, {runs} articles): {speed}.
 {END}"""
 
 

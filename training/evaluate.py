@@ -55,7 +55,8 @@ def summary_metrics(outputs: list[str], references: list[str], bodies: list[str]
     return m
 
 
-def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = True) -> dict:
+def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = True,
+                       tasks=("headline", "teaser")) -> dict:
     from models.summarizer import Summarizer
     from tqdm.auto import tqdm
 
@@ -67,7 +68,7 @@ def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = T
     for s in tqdm(range(0, len(with_body), batch_size), desc="summarize", disable=not progress):
         outs += summ.summarize([a.body for a in with_body[s:s + batch_size]], batch_size=batch_size)
     result = {}
-    for task in ("headline", "teaser"):
+    for task in tasks:
         idx = [i for i, a in enumerate(with_body) if getattr(a, task)]
         if not idx:
             continue

@@ -52,6 +52,7 @@ class SummarizerArgs:
     max_minutes: float | None = None
     max_steps: int | None = None
     evals_per_epoch: int = 2
+    choose_paths: bool = True                    # per output, serve the generator only where it wins on validation
     eval_articles: int = 150                     # validation articles scored with ROUGE at each evaluation
     patience: int = 3
     valid_fraction: float = 0.05
@@ -94,12 +95,16 @@ def casing_lexicon(bodies, limit: int = 6000, min_count: int = 3) -> dict:
 
 
 class EncoderCache:
-    """Frozen-encoder states for each prepared input, computed once, one article at a time with the int8
-    encoder, exactly as `Summarizer.encode` does at inference."""
+    """Frozen-encoder states for each prepared input, computed once by `Summarizer.encode`, exactly as at
+    inference (in the precision inference will use), and kept in float16."""
 
-    def __init__(self, summarizer: Summarizer, texts: list[str], progress=True):
-        self.states = [summarizer.encode_one(t).to(torch.float16).clone()
-                       for t in tqdm(texts, desc="encode articles", unit="article", disable=not progress)]
+    def __init__(self, summarizer: Summarizer, texts: list[str], progress=True, chunk: int = 32):
+        self.states = []
+        with tqdm(total=len(texts), desc="encode articles", unit="article", disable=not progress) as bar:
+            for start in range(0, len(texts), chunk):
+                states, mask = summarizer.encode(texts[start:start + chunk])
+                self.states += [s[:int(m.sum())].to(torch.float16).clone() for s, m in zip(states, mask)]
+                bar.update(len(mask))
 
     def batch(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         n = max(self.states[i].shape[0] for i in idx)
@@ -155,11 +160,64 @@ def write_output_vocab(args: SummarizerArgs) -> int:
     """Add output_vocab.json to a summarizer trained before the file existed: the token ids of the targets that
     `training_pairs(args)` gives (the same ones training would have recorded). Returns how many."""
     directory = Path(args.models) / "summarizer"
-    summ = Summarizer.from_pretrained(directory, quantize=False)
+    summ = Summarizer.from_pretrained(directory, precision="float32")
     _, pairs = training_pairs(args)
     summ.output_vocab = {t for _, _, target in pairs for t in target_ids(summ, target)}
     (directory / "output_vocab.json").write_text(json.dumps(summ.output_vocab))
     return len(summ.output_vocab)
+
+
+def validation_sample(parts: dict, args: SummarizerArgs) -> list:
+    """The validation articles scored with ROUGE during training."""
+    return random.Random(args.seed).sample(parts["valid"], min(args.eval_articles, len(parts["valid"])))
+
+
+def path_articles(parts: dict, args: SummarizerArgs) -> list:
+    """The validation articles the paths are chosen on: the validation sample, and more with a teaser."""
+    valid = validation_sample(parts, args)
+    return valid + [a for a in parts["valid"] if a.teaser and a not in valid][:args.eval_articles]
+
+
+def write_paths(args: SummarizerArgs) -> dict:
+    """Choose the paths of a summarizer trained before training chose them, on the validation articles training
+    would have used, and record them in its config.json and metrics.json. Returns the comparison."""
+    directory = Path(args.models) / "summarizer"
+    summ = Summarizer.from_pretrained(directory)
+    parts, _ = training_pairs(args)
+    paths = choose_paths(summ, path_articles(parts, args))
+    for name, update in (("config.json", lambda c: c["newsdesk"]["generation"].update(
+            {f"{t}_path": p["path"] for t, p in paths.items()})), ("metrics.json", lambda m: m.update(paths=paths))):
+        content = json.loads((directory / name).read_text())
+        update(content)
+        (directory / name).write_text(json.dumps(content, indent=2))
+    return paths
+
+
+def choose_paths(summ: Summarizer, articles) -> dict:
+    """Set each output's path (`summ.settings.headline_path`, `teaser_path`) to whichever writes closer to the
+    references of these validation articles: the generator through the guard (extractive fallback), or the
+    extractive path alone. Headlines are compared by ROUGE-L, teasers by ROUGE-1 (what the benchmark targets);
+    a tie keeps the generator. Returns the comparison."""
+    summ.settings.headline_path = summ.settings.teaser_path = "generator"
+    outs = summ.summarize([a.body for a in articles], batch_size=16)
+    result = {}
+    for task, measure in (("headline", "rougeL"), ("teaser", "rouge1")):
+        idx = [i for i, a in enumerate(articles) if getattr(a, task)]
+        if not idx:
+            continue
+        refs = [getattr(articles[i], task) for i in idx]
+        if task == "headline":
+            extractive = [summ.extractive_headline(outs[i].sentences)[0] for i in idx]
+        else:
+            extractive = [summ.extractive_teaser(*summ.prepare(articles[i].body)[1:3])[0] for i in idx]
+        scores = {"generator": rouge_scores([getattr(outs[i], task) for i in idx], refs)[measure],
+                  "extractive": rouge_scores(extractive, refs)[measure]}
+        path = "generator" if scores["generator"] >= scores["extractive"] else "extractive"
+        setattr(summ.settings, f"{task}_path", path)
+        result[task] = {"n": len(idx), "measure": measure, **{k: round(v, 4) for k, v in scores.items()}, "path": path}
+    print("paths: " + "; ".join(f"{t} {p['path']} ({p['measure']} generator {p['generator']:.3f}, extractive "
+                                 f"{p['extractive']:.3f}, n={p['n']})" for t, p in result.items()))
+    return result
 
 
 def train_summarizer(args: SummarizerArgs) -> dict:
@@ -174,7 +232,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     parts, pairs = training_pairs(args)
     train_articles = parts["train"]
     used = sorted({i for i, _, _ in pairs})
-    valid = random.Random(args.seed).sample(parts["valid"], min(args.eval_articles, len(parts["valid"])))
+    valid = validation_sample(parts, args)
     if not pairs or not valid:
         have = sum(map(len, parts.values()))
         raise ValueError(f"not enough articles with a body and a headline or teaser (have {have})")
@@ -185,7 +243,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     summ = Summarizer.from_base(args.base_model, decoder_layers=args.decoder_layers,
                                 settings=GenerationSettings(max_input_tokens=args.max_input_tokens,
                                                             num_beams=args.num_beams),
-                                quantize=True)  # int8 frozen encoder, as at inference (decoder float32)
+                                precision="auto")  # the frozen encoder as at inference (training: float32)
     tok = summ.tokenizer
     prep = {i: summ.prepare(train_articles[i].body)[0] for i in used}
     valid_inputs = [summ.prepare(a.body)[0] for a in valid]
@@ -273,6 +331,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
         out_of_time = budget is not None and time.time() - loop_start > budget
         if (step - epoch * steps_per_epoch) in eval_points or step == total_steps or out_of_time:
             summ.model.eval()
+            summ.refresh_decoder()  # the beam search's fast decoder copy, from the weights trained so far
             last = evaluate_generation(summ, valid, valid_inputs)
             summ.model.train() if not frozen else trainable.train()
             score = _score(last)
@@ -297,9 +356,10 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     if frozen:  # generation scores only the tokens the training targets used
         summ.output_vocab = {t for ids in targets.values() for t in ids}
     best_valid = next((h["valid"] for h in state["history"] if h["step"] == state["best_step"]), last)
+    paths = choose_paths(summ, path_articles(parts, args)) if args.choose_paths else None
     results = {
         "data": [str(p) for p in args.data], "articles": {k: len(v) for k, v in parts.items()},
-        "training_pairs": dict(counts), "valid_generator": best_valid,
+        "training_pairs": dict(counts), "valid_generator": best_valid, "paths": paths,
         "training": {"stop_reason": stop_reason, "steps": step, "best_step": state["best_step"],
                      "train_seconds": round(train_seconds, 1), "total_seconds": round(time.time() - t_start, 1),
                      "history": state["history"], "encoder": "frozen, cached" if frozen else "fine-tuned",
@@ -355,6 +415,9 @@ by the article, else the next beam candidate, else the extractive selector, is u
 | --- | --- | --- | --- | --- |
 {rows}
 
+## Paths served (chosen on validation articles)
+{paths_table(results.get("paths"))}
+
 Test-split numbers, with the guard and beside the lead baselines: docs/BENCHMARKS.md (`make bench-summarizer`).
 
 ## Limits
@@ -363,3 +426,13 @@ Test-split numbers, with the guard and beside the lead baselines: docs/BENCHMARK
   the loop.
 - Small and CPU-trained: outputs are often close to the lead sentence.
 """
+
+
+def paths_table(paths: dict | None) -> str:
+    if not paths:
+        return "Not chosen (--no-choose-paths): the generator writes both outputs, the extractive path is its fallback."
+    rows = "\n".join(f"| {t} | {p['measure']} | {p['generator']:.3f} | {p['extractive']:.3f} | {p['n']} | {p['path']} |"
+                     for t, p in paths.items())
+    return ("The generator (through the guard, with the extractive fallback) serves an output only where it scores\n"
+            "at least as high as the extractive path alone:\n\n"
+            "| output | measure | generator + guard | extractive | n | served |\n| --- | --- | --- | --- | --- | --- |\n" + rows)
