@@ -97,12 +97,47 @@ def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45,
         chosen.append(best + 1)
     text = " ".join(sentences[i] for i in chosen)
     if len(text.split()) > max_words:  # one very long sentence: cut at a word boundary
-        text = " ".join(text.split()[:max_words]).rstrip(",;:") + "…"
+        text = " ".join(cut_words(text.split(), max_words)).rstrip(",;:") + "…"
     return text, chosen
 
 
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,2}(?:,\s*(?!" + _MONTH + r"\s+\d)[A-Z][a-z]*\.?)?)"  # KYIV, Ukraine
+    r"(?P<date>,?\s+" + _MONTH + r"\s+\d{1,2}[.,]?)?"                                # , April 17
+    r"(?P<agency>\s*\([^()]{2,40}\)|\s*/[A-Za-z-]+/\.?)?"                              # (Xinhua) / /TASS/.
+    r"(?P<dash>\s+(?:--|—|–|-))?\s+")
+
+
+def strip_dateline(sentence: str) -> str:
+    """The sentence without a news-wire dateline ("KYIV, April 17 (Reuters) - ", "Moscow — "): a capitalised start
+    followed by an agency, or by a dash, before a capitalised rest of the sentence."""
+    m = _DATELINE.match(sentence)
+    rest = sentence[m.end():] if m else ""
+    if len(rest) >= 20 and (rest[0].isupper() or rest[0] in "\"“'‘") and (m.group("agency") or m.group("dash")):
+        return rest
+    return sentence
+
+
+# a word continuing the number before it: cutting between them would change the number ("500" of "500 million")
+_NUMBER_TAIL = re.compile(r"^(?:million|billion|trillion|thousand|hundred|bn|mln|percent|per|%|euros?|dollars?|"
+                          r"pounds?|hryvnias?|roubles?|rubles?|tons?|tonnes?|km|kilomet(?:er|re)s?|miles?)\b", re.I)
+
+
+def cut_words(words: list[str], n: int, context: list[str] | None = None) -> list[str]:
+    """The first `n` of `words`, minus a final number whose scale or unit the cut leaves out ("500" of "500
+    million euros"); `context` is the longer word list `words` was cut from, when it was."""
+    context = words if context is None else context
+    cut = words[:n]
+    while len(cut) > 1 and len(cut) < len(context) and re.search(r"\d", cut[-1]) and _NUMBER_TAIL.match(context[len(cut)]):
+        cut = cut[:-1]
+    return cut
+
+
 def extractive_headline(sentence: str, max_words: int = 14) -> str:
-    """A headline cut from a source sentence: its main clause, at most `max_words` words, no final stop."""
+    """A headline cut from a source sentence: its main clause without a dateline, at most `max_words` words, never
+    ending on a number whose scale or unit was cut off, no final stop."""
+    sentence = strip_dateline(sentence)
     s = re.sub(r",?\s+(?:the [\w' ]+|[\w']+ [\w']+) (?:said|says|reported|announced)\b.*$", "", sentence)
     if len(s.split()) < 5:  # the attribution was the sentence's start ("Mayor X said ..."): keep it whole
         s = sentence
@@ -114,7 +149,7 @@ def extractive_headline(sentence: str, max_words: int = 14) -> str:
             if cut[i].endswith((",", ";", ":")):
                 cut = cut[: i + 1]
                 break
-        words = cut
+        words = cut_words(cut, len(cut), words)
         while len(words) > 4 and words[-1].lower().strip(",;:") in _DANGLING:  # never end on "... in the"
             words = words[:-1]
     return " ".join(words).rstrip(".,;:")

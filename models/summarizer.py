@@ -154,16 +154,17 @@ class Summarizer:
         self.control = control  # "decoder_token" (BERT2BERT) or "prefix" (T5/BART: "headline: ..." input)
         self._sentence_encoder = None
         # What inference computes in (BERT2BERT; a T5/BART model runs in float32 through HF generate):
-        # - "bfloat16" (what "auto" gives where the CPU has it natively): bfloat16 copies of the encoder and the
-        #   decoder; articles are encoded in batches (each row on its own, as in float32).
-        # - "int8" ("auto" elsewhere): an int8 encoder copy, run one article at a time (int8 scales activations
+        # - "int8" (what "auto" gives): an int8 encoder copy, run one article at a time (int8 scales activations
         #   per call, so batching articles would make one article's output depend on another's), and a decoder
         #   copy with float16 weights computing in float32 (no activation scales, so batching is safe).
+        # - "bfloat16" (for CPUs with native bfloat16): bfloat16 copies; articles are encoded in batches (each row
+        #   on its own, as in float32). Faster in batches of 16 articles, slower for one article at a time than
+        #   "int8" (one-off checks on this VM; docs/BENCHMARKS.md has the served mode's speed).
         # - "float32": the weights as trained.
-        # Both fast modes beat float32 by far for the few rows of a beam search step (docs/BENCHMARKS.md).
         # The frozen encoder runs in `encoder_precision` when given: the precision whose states the decoder was
         # trained on (recorded in the model's config), unless float32 is asked for.
-        self.precision = resolve_precision(precision, without_bf16="int8") if control == "decoder_token" else "float32"
+        wanted = "int8" if precision == "auto" else resolve_precision(precision)
+        self.precision = wanted if control == "decoder_token" else "float32"
         self.encoder_precision = (self.precision if self.precision == "float32" or not encoder_precision
                                   else resolve_precision(encoder_precision, without_bf16="int8"))
         self.fast_encoder = {"bfloat16": _bf16_copy, "int8": int8}.get(self.encoder_precision,
@@ -560,19 +561,28 @@ class Summarizer:
         evidence = set(support_sentences(sentences, " ".join(text for text, _ in picked.values()))) if picked else set()
         if "headline" not in picked:
             headline, lead = self.extractive_headline(sentences)
-            picked["headline"] = (headline, "extractive")
+            picked["headline"] = (guarded_cut(headline, guard), "extractive")
             evidence.add(lead)
             if s.headline_path == "generator":
                 warnings_.append("headline: extractive fallback")
         if "teaser" not in picked:  # extractive teaser: lead bias plus MiniLM salience
             teaser, chosen = self.extractive_teaser(sentences, keep, states)
-            picked["teaser"] = (teaser, "extractive")
+            picked["teaser"] = (guarded_cut(teaser, guard), "extractive")
             evidence.update(chosen)
             if s.teaser_path == "generator":
                 warnings_.append("teaser: extractive fallback")
         evidence = sorted(evidence)
         return Summary(picked["headline"][0], picked["teaser"][0], picked["headline"][1], picked["teaser"][1],
                        evidence, sentences, warnings_, raw)
+
+
+def guarded_cut(text: str, guard: Guard) -> str:
+    """Extractive text as the guard passes it: its words are the article's, but a cut can still change a number
+    ("500" of "500 million euros"), so trailing words go until every number is supported."""
+    words = text.split()
+    while len(words) > 3 and guard.check(" ".join(words)).unsupported_numbers:
+        words = words[:-1]
+    return " ".join(words) if len(words) < len(text.split()) else text
 
 
 def _bf16_copy(module):

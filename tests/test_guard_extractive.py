@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from models.extractive import (cut_to_budget, extractive_headline, lead_sentence, lead_words, salience,
-                               select_teaser, split_sentences)
+                               select_teaser, split_sentences, strip_dateline)
 from models.guard import Guard, quantities
 
 ARTICLE = ("The World Bank will provide $200 million over the next five years to prepare Ukrainian projects for "
@@ -103,3 +103,41 @@ def test_select_teaser_skips_sentences_scored_minus_infinity():
     text, idx = select_teaser(sents, np.array([-np.inf, 0.1, -np.inf]))
     assert idx[0] == 1 and text.startswith(sents[1])  # (the next sentence may follow it)
     assert salience(np.eye(3), positions=[0, 5, 9])[1] > salience(np.eye(3), positions=[0, 5, 9])[2]
+
+
+@pytest.mark.parametrize("sentence, rest", [
+    ("LVIV, March 9 (Wirenews) -- City officials opened a third shelter for families from the east.",
+     "City officials opened a third shelter for families from the east."),
+    ("Odesa, June 2 (Harbour Press) Port workers loaded the first grain ship in four months.",
+     "Port workers loaded the first grain ship in four months."),
+    ("DNIPRO, Ukraine (AP) — Volunteers repaired the roof of the regional hospital overnight.",
+     "Volunteers repaired the roof of the regional hospital overnight."),
+    ("Warsaw — The Polish government announced new rail links to the border crossing.",
+     "The Polish government announced new rail links to the border crossing."),
+    ("ZAPORIZHZHIA, May 4. /NEWSWIRE/. Power returned to most homes in the city by noon.",
+     "Power returned to most homes in the city by noon."),
+    # not datelines: an ordinary subject, an aside, a lower-case continuation
+    ("The European Commission (EC) proposed new rules for grain exports on Monday.", None),
+    ("Mayor Hanna Koval (pictured) said the school would reopen in September.", None),
+    ("Moldova - which borders Ukraine - asked for more help with refugees this winter.", None),
+])
+def test_strip_dateline(sentence, rest):
+    assert strip_dateline(sentence) == (rest or sentence)
+
+
+def test_extractive_headline_never_cuts_a_number_from_its_scale():
+    sentence = ("KHARKIV, May 3 (Wirenews) -- The regional council voted to borrow a further 80 million euros "
+                "to rebuild schools and clinics damaged in the spring.")
+    head = extractive_headline(sentence, max_words=8)
+    assert head == "The regional council voted to borrow a further"
+    assert extractive_headline(sentence, max_words=9) == "The regional council voted to borrow a further"  # not "... 80"
+    assert extractive_headline(sentence, max_words=11) == "The regional council voted to borrow a further 80 million euros"
+    text, _ = select_teaser([sentence], np.array([1.0]), max_words=14)
+    assert text.startswith("KHARKIV") and " 80…" not in text and Guard(sentence).check(text.rstrip("…")).ok
+
+
+def test_guarded_cut_drops_a_trailing_number_the_article_does_not_support():
+    from models.summarizer import guarded_cut
+    guard = Guard("Donors pledged 80 million euros for the schools of Kharkiv.")
+    assert guarded_cut("Donors pledged 80 million euros", guard) == "Donors pledged 80 million euros"
+    assert guarded_cut("The donors of Kharkiv have pledged 80", guard) == "The donors of Kharkiv have pledged"

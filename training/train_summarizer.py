@@ -243,7 +243,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     summ = Summarizer.from_base(args.base_model, decoder_layers=args.decoder_layers,
                                 settings=GenerationSettings(max_input_tokens=args.max_input_tokens,
                                                             num_beams=args.num_beams),
-                                precision="auto")  # the frozen encoder as at inference (training: float32)
+                                precision="auto")  # the frozen encoder as at inference (decoder trained in float32)
     tok = summ.tokenizer
     prep = {i: summ.prepare(train_articles[i].body)[0] for i in used}
     valid_inputs = [summ.prepare(a.body)[0] for a in valid]
