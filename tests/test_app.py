@@ -117,6 +117,9 @@ def test_the_serving_benchmark_runs(tiny_models, tmp_path):
     assert r["predict"]["articles"] == 3 and r["predict"]["p50_ms"] > 0
     assert r["batch"]["articles"] == 6 and r["batch"]["failed"] == 0
     assert r["demo"]["requests"] > 0 and r["demo"]["errors"] == 0
+    if tuple(r["paths"]) != ("generator", "generator"):  # the generator is timed writing both outputs too
+        assert r["generator"]["predict"]["articles"] == 3 and r["generator"]["batch"]["articles"] == 6
     text = doc.read_text()
+    assert f"headline {r['paths'][0]}, teaser {r['paths'][1]}" in text
     assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
     assert "python -m serve.bench" in text and "8 concurrent" not in text

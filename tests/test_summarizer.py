@@ -143,6 +143,25 @@ def test_training_records_each_outputs_path_chosen_on_validation(models):
     assert "Paths served" in (models / "summarizer" / "MODEL_CARD.md").read_text()
 
 
+def test_paths_can_be_added_to_a_model_trained_before_the_choice(models, tmp_path):
+    from training.train_summarizer import SummarizerArgs, write_paths
+    d = tmp_path / "models" / "summarizer"
+    shutil.copytree(models / "summarizer", d)
+    metrics, config = json.loads((d / "metrics.json").read_text()), json.loads((d / "config.json").read_text())
+    chosen = metrics.pop("paths")
+    for t in ("headline", "teaser"):
+        config["newsdesk"]["generation"].pop(f"{t}_path")
+    (d / "metrics.json").write_text(json.dumps(metrics))
+    (d / "config.json").write_text(json.dumps(config))
+    assert Summarizer.from_pretrained(d).settings.headline_path == "generator"  # the default before a choice
+    args = SummarizerArgs(**{**metrics["args"], "models": str(d.parent), "progress": False})
+    assert write_paths(args) == chosen  # the same validation articles as training, the same choice
+    s = Summarizer.from_pretrained(d)
+    assert (s.settings.headline_path, s.settings.teaser_path) == (chosen["headline"]["path"], chosen["teaser"]["path"])
+    assert json.loads((d / "metrics.json").read_text())["paths"] == chosen
+    assert "Paths served" in (d / "MODEL_CARD.md").read_text()
+
+
 def test_an_extractive_path_runs_no_generation_for_that_output(models, monkeypatch):
     s = Summarizer.from_pretrained(models / "summarizer")
     s.settings.headline_path, s.settings.teaser_path = "extractive", "generator"
@@ -244,3 +263,21 @@ def test_fallback_embeddings_are_spans_of_the_model_input(summarizer):
         assert np.allclose(np.linalg.norm(emb[full], axis=1), 1.0, atol=1e-5)
         teaser, chosen = summarizer.extractive_teaser(sentences, keep)
         assert chosen[0] in keep and teaser.startswith(sentences[chosen[0]][:20])
+
+
+def test_the_summarizer_benchmark_runs(models, tmp_path):
+    """`make bench-summarizer --skip-training` end to end at toy size (the numbers live in docs/BENCHMARKS.md)."""
+    from training import bench_summarizer
+    doc = tmp_path / "BENCH.md"
+    doc.write_text(f"before\n{bench_summarizer.START}\nold\n{bench_summarizer.END}\nafter\n")
+    bench_summarizer.main(["--data", str(SAMPLES), "--models", str(models), "--skip-training", "--headline-articles", "5",
+                           "--out", str(tmp_path / "s.json"), "--doc", str(doc)])
+    r = json.loads((tmp_path / "s.json").read_text())
+    assert r["test_headlines"] == r["scores"]["headline"]["n"] == r["scores"]["headline_lead"]["n"] == 5
+    assert r["scores"]["teaser"]["n"] == r["test_with_teaser"] > 0 and not r["paths_added"]
+    assert r["speed"]["served"]["latency_ms_p50"] > 0
+    served = tuple(r["speed"]["served"]["paths"])
+    assert served == (r["paths"]["headline"]["path"], r["paths"]["teaser"]["path"])
+    assert (served == ("generator", "generator")) == ("generator" not in r["speed"])
+    text = doc.read_text()
+    assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text and "Paths served" in text

@@ -36,7 +36,8 @@ def time_generation(summ: Summarizer, bodies: list[str], runs: int = 20) -> dict
 
 
 def _time(summ: Summarizer, bodies: list[str], runs: int) -> dict:
-    docs = [" ".join(b.split()[:600]) for b in bodies if len(b.split()) >= 600][:runs]
+    long = [b for b in bodies if len(b.split()) >= 600] or [" ".join(bodies)]  # short samples: joined
+    docs = [" ".join(b.split()[:600]) for b in (long * runs)[:runs]]
     summ.summarize(docs[:2])  # warm-up
     lat = []
     for d in docs:
@@ -104,7 +105,7 @@ def markdown(r: dict, a) -> str:
               "headline_extractive": "extractive headline"}
     keys = [("n", "n"), ("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L"), ("mean_words", "mean words"),
             ("novel_word_share", "novel-word share"), ("unsupported_share", "unsupported numbers"),
-            ("fallback_share", "extractive fallback")]
+            ("fallback_share", "extractive (chosen path or fallback)")]
     head = "| | " + " | ".join(titles[c] for c in cols) + " |\n|" + " --- |" * (len(cols) + 1)
     rows = "\n".join(f"| {t} | " + " | ".join(
         (str(s[c][k]) if k == "n" else f"{100 * s[c][k]:.1f}" if k not in ("mean_words",) else f"{s[c][k]:.1f}")

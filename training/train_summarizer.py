@@ -180,7 +180,7 @@ def path_articles(parts: dict, args: SummarizerArgs) -> list:
 
 def write_paths(args: SummarizerArgs) -> dict:
     """Choose the paths of a summarizer trained before training chose them, on the validation articles training
-    would have used, and record them in its config.json and metrics.json. Returns the comparison."""
+    would have used, and record them in its config.json, metrics.json and MODEL_CARD.md. Returns the comparison."""
     directory = Path(args.models) / "summarizer"
     summ = Summarizer.from_pretrained(directory)
     parts, _ = training_pairs(args)
@@ -190,6 +190,7 @@ def write_paths(args: SummarizerArgs) -> dict:
         content = json.loads((directory / name).read_text())
         update(content)
         (directory / name).write_text(json.dumps(content, indent=2))
+    (directory / "MODEL_CARD.md").write_text(model_card(json.loads((directory / "metrics.json").read_text()), args, summ))
     return paths
 
 
