@@ -7,8 +7,10 @@
 One sequence-to-sequence model writes both outputs; the first decoder token selects which ([unused0] headline,
 [unused1] teaser), so one encoder pass serves both. Long bodies are cut to the input budget by keeping the lead
 and the most salient sentences. Every candidate goes through the faithfulness guard (models/guard.py): the first
-beam candidate whose numbers and names the article supports is used; if none is, the extractive selector
-(models/extractive.py) writes the output. Each Summary says which path wrote it.
+beam candidate whose numbers and names the article supports is used; if none is, the extractive path
+(models/extractive.py) writes the output. An output whose path is set to "extractive" (training chooses, per
+output, whichever path scores higher on validation articles) skips generation. Each Summary says which path
+wrote it.
 """
 from __future__ import annotations
 

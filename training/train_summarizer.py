@@ -386,8 +386,9 @@ def model_card(results: dict, args: SummarizerArgs, summ: Summarizer) -> str:
     return f"""# newsdesk summarizer
 
 Writes a headline (at most {s.headline_max_words} words) and a teaser (one or two sentences, at most {s.teaser_max_words} words)
-for an English news article body. Every output passes the faithfulness guard: numbers and names must be supported
-by the article, else the next beam candidate, else the extractive selector, is used; each output says which.
+for an English news article body. Each output is written by the path chosen for it below: the generator, whose
+beam candidates must pass the faithfulness guard (numbers and names supported by the article; else the next
+candidate, else the extractive path), or the extractive path alone. Each output says which path wrote it.
 
 ## Model
 - Base: `{args.base_model}`; {'BERT2BERT warm start (Rothe, Narayan & Severyn 2020): encoder = all-MiniLM-L6-v2, decoder = its embeddings and first ' + str(args.decoder_layers) + ' layers with new cross-attention; the first decoder token ([unused0] / [unused1]) selects headline or teaser, so one encoder pass serves both.' if summ.control == 'decoder_token' else 'a pretrained sequence-to-sequence checkpoint, fine-tuned whole; a task prefix selects headline or teaser.'}
