@@ -39,13 +39,12 @@ def cpu_has_bf16() -> bool:
 PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 
 
-def resolve_precision(precision: str = "auto", without_bf16: str = "float32") -> str:
-    """The precision inference will compute in: "auto" is bfloat16 where the CPU has it natively, else
-    `without_bf16`."""
+def resolve_precision(precision: str = "auto") -> str:
+    """The precision inference will compute in: "auto" is bfloat16 where the CPU has it natively, else float32."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "auto":
-        return "bfloat16" if cpu_has_bf16() else without_bf16
+        return "bfloat16" if cpu_has_bf16() else "float32"
     return precision
 
 

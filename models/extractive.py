@@ -124,12 +124,11 @@ _NUMBER_TAIL = re.compile(r"^(?:million|billion|trillion|thousand|hundred|bn|mln
                           r"pounds?|hryvnias?|roubles?|rubles?|tons?|tonnes?|km|kilomet(?:er|re)s?|miles?)\b", re.I)
 
 
-def cut_words(words: list[str], n: int, context: list[str] | None = None) -> list[str]:
+def cut_words(words: list[str], n: int) -> list[str]:
     """The first `n` of `words`, minus a final number whose scale or unit the cut leaves out ("500" of "500
-    million euros"); `context` is the longer word list `words` was cut from, when it was."""
-    context = words if context is None else context
+    million euros")."""
     cut = words[:n]
-    while len(cut) > 1 and len(cut) < len(context) and re.search(r"\d", cut[-1]) and _NUMBER_TAIL.match(context[len(cut)]):
+    while 1 < len(cut) < len(words) and re.search(r"\d", cut[-1]) and _NUMBER_TAIL.match(words[len(cut)]):
         cut = cut[:-1]
     return cut
 
@@ -149,7 +148,7 @@ def extractive_headline(sentence: str, max_words: int = 14) -> str:
             if cut[i].endswith((",", ";", ":")):
                 cut = cut[: i + 1]
                 break
-        words = cut_words(cut, len(cut), words)
+        words = cut_words(words, len(cut))
         while len(words) > 4 and words[-1].lower().strip(",;:") in _DANGLING:  # never end on "... in the"
             words = words[:-1]
     return " ".join(words).rstrip(".,;:")

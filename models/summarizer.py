@@ -14,6 +14,7 @@ wrote it.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
@@ -167,11 +168,10 @@ class Summarizer:
         # trained on (recorded in the model's config), unless float32 is asked for.
         wanted = "int8" if precision == "auto" else resolve_precision(precision)
         self.precision = wanted if control == "decoder_token" else "float32"
-        self.encoder_precision = (self.precision if self.precision == "float32" or not encoder_precision
-                                  else resolve_precision(encoder_precision, without_bf16="int8"))
-        self.fast_encoder = {"bfloat16": _bf16_copy, "int8": int8}.get(self.encoder_precision,
-                                                                        lambda m: None)(self.model.encoder)
-        self.trained_encoder_precision = encoder_precision or self.encoder_precision  # what saving records
+        self.trained_encoder_precision = resolve_precision(encoder_precision or self.precision)  # what saving records
+        self.encoder_precision = self.precision if self.precision == "float32" else self.trained_encoder_precision
+        fast_encoder = {"bfloat16": _bf16_copy, "int8": int8}.get(self.encoder_precision)
+        self.fast_encoder = fast_encoder(self.model.encoder) if fast_encoder else None
         # The token ids the training targets used (None: all). The beam search scores only these: the vocabulary
         # projection is most of a decoding step, and the model never writes a token it was not trained to write
         # (a check on 60 test articles found no candidate token outside this list, which holds 13.8k of 30.5k ids).
@@ -238,6 +238,21 @@ class Summarizer:
         (directory / "casing.json").write_text(json.dumps(self.casing, ensure_ascii=False), encoding="utf-8")
         if self.output_vocab is not None:
             (directory / "output_vocab.json").write_text(json.dumps(self.output_vocab))
+
+    @property
+    def paths(self) -> tuple[str, str]:
+        """(headline path, teaser path): "generator" or "extractive" each."""
+        return self.settings.headline_path, self.settings.teaser_path
+
+    @contextlib.contextmanager
+    def using_paths(self, path: str):
+        """Within the block, `path` writes both outputs (benchmarks time the generator; training compares)."""
+        saved = self.paths
+        self.settings.headline_path = self.settings.teaser_path = path
+        try:
+            yield self
+        finally:
+            self.settings.headline_path, self.settings.teaser_path = saved
 
     @property
     def output_vocab(self) -> list[int] | None:
@@ -464,13 +479,7 @@ class Summarizer:
         (whose activation scales would otherwise mix the articles)."""
         if self.encoder_precision != "int8":
             return self._encode(inputs)
-        states = [self.encode_one(t) for t in inputs]
-        n = max(s.shape[0] for s in states)
-        out = torch.zeros(len(states), n, states[0].shape[1])
-        mask = torch.zeros(len(states), n, dtype=torch.long)
-        for i, s in enumerate(states):
-            out[i, :s.shape[0]], mask[i, :s.shape[0]] = s, 1
-        return out, mask
+        return pad_states([self.encode_one(t) for t in inputs])
 
     @torch.inference_mode()
     def _encode(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -499,11 +508,11 @@ class Summarizer:
         bodies = [bodies] if single else list(bodies)
         prepared = [self.prepare(b) for b in bodies]  # validates every body before any work
         results = []
+        tasks = [t for t, path in zip(TASKS, self.paths) if path == "generator"]
         for start in range(0, len(bodies), batch_size):
             chunk = prepared[start:start + batch_size]
             inputs = [p[0] for p in chunk]
             encoded = self.encode(inputs) if self.control == "decoder_token" else None
-            tasks = [t for t in TASKS if getattr(self.settings, f"{t}_path") == "generator"]
             generated = self.generate_all(inputs, tasks, encoded=encoded) if tasks else {}
             heads, teasers = (generated.get(t, [[]] * len(chunk)) for t in TASKS)
             for i, (body, (_, sentences, keep, cut), hs, ts) in enumerate(zip(bodies[start:], chunk, heads, teasers)):
@@ -538,7 +547,7 @@ class Summarizer:
     def _choose(self, body, sentences, cut, heads, teasers, keep=None, states=None) -> Summary:
         s = self.settings
         guard = Guard(body, self.name_words)
-        truecase = self.truecase.for_article(body)
+        truecase = self.truecase.for_article(body) if heads or teasers else None  # (no candidates: not needed)
         warnings_ = [f"input cut to {s.max_input_tokens} tokens (lead and most salient sentences kept)"] if cut else []
         picked, raw = {}, {}
         for task, cands, max_words in (("headline", heads, s.headline_max_words), ("teaser", teasers, s.teaser_max_words)):
@@ -581,10 +590,20 @@ class Summarizer:
 def guarded_cut(text: str, guard: Guard) -> str:
     """Extractive text as the guard passes it: its words are the article's, but a cut can still change a number
     ("500" of "500 million euros"), so trailing words go until every number is supported."""
-    words = text.split()
+    words, trimmed = text.split(), False
     while len(words) > 3 and guard.check(" ".join(words)).unsupported_numbers:
-        words = words[:-1]
-    return " ".join(words) if len(words) < len(text.split()) else text
+        words, trimmed = words[:-1], True
+    return " ".join(words) if trimmed else text
+
+
+def pad_states(states: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-input encoder states (tokens x hidden, any float dtype) as one float32 batch padded at the end, and
+    its attention mask."""
+    out = torch.zeros(len(states), max(s.shape[0] for s in states), states[0].shape[1])
+    mask = torch.zeros(out.shape[:2], dtype=torch.long)
+    for i, s in enumerate(states):
+        out[i, :s.shape[0]], mask[i, :s.shape[0]] = s.float(), 1
+    return out, mask
 
 
 def _bf16_copy(module):

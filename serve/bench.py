@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from data import read_articles, split_articles
-from training.bench_classifier import freeze_memory, machine, write_section
+from training.bench_classifier import freeze_memory, long_articles, machine, write_section
 from models.base import models_dir
 from .api import Newsdesk
 from .batch import run_batch
@@ -37,8 +37,7 @@ def pct(values, q):
 
 
 def time_predict(desk: Newsdesk, bodies: list[str], runs: int = 20) -> dict:
-    long = [b for b in bodies if len(b.split()) >= 600] or [" ".join(bodies)]  # short samples: joined
-    docs = [" ".join(b.split()[:600]) for b in (long * runs)[:runs]]
+    docs = long_articles(bodies, runs)
     desk.predict(docs[:2])  # warm-up (and model loading)
     lat = []
     for d in docs:
@@ -140,13 +139,11 @@ def main(argv=None):
     print("predict:", result["predict"], flush=True)
     result["batch"] = time_batch(desk, test, a.batch_articles)
     print("batch:", result["batch"], flush=True)
-    settings = desk.summarizer.settings
-    result["paths"] = served = (settings.headline_path, settings.teaser_path)
-    if served != ("generator", "generator"):  # also time the generator writing both outputs
-        settings.headline_path = settings.teaser_path = "generator"
-        result["generator"] = {"predict": time_predict(desk, bodies, a.runs),
-                               "batch": time_batch(desk, test, a.batch_articles)}
-        settings.headline_path, settings.teaser_path = served
+    result["paths"] = desk.summarizer.paths
+    if result["paths"] != ("generator", "generator"):  # also time the generator writing both outputs
+        with desk.summarizer.using_paths("generator"):
+            result["generator"] = {"predict": time_predict(desk, bodies, a.runs),
+                                   "batch": time_batch(desk, test, a.batch_articles)}
         print("generator writing both:", result["generator"], flush=True)
     result["demo"] = load_test(a.models, bodies[:200], a.clients, a.seconds)
     print("demo:", result["demo"], flush=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from data import read_articles, split_articles
 from models.summarizer import Summarizer
-from .bench_classifier import freeze_memory, machine, write_section
+from .bench_classifier import freeze_memory, long_articles, machine, write_section
 from .evaluate import evaluate_summaries, format_summary_table
 from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer, write_output_vocab, write_paths
 
@@ -26,18 +26,15 @@ START, END = "<!-- bench-summarizer:start -->", "<!-- bench-summarizer:end -->"
 def time_generation(summ: Summarizer, bodies: list[str], runs: int = 20) -> dict:
     """Latency of headline + teaser for one ~600-word article at batch 1, and batched throughput, on the paths
     the model serves and with the generator writing both outputs."""
-    served = (summ.settings.headline_path, summ.settings.teaser_path)
-    out = {"served": {"paths": served, **_time(summ, bodies, runs)}}
-    if served != ("generator", "generator"):
-        summ.settings.headline_path = summ.settings.teaser_path = "generator"
-        out["generator"] = {"paths": ("generator", "generator"), **_time(summ, bodies, runs)}
-        summ.settings.headline_path, summ.settings.teaser_path = served
+    out = {"served": {"paths": summ.paths, **_time(summ, bodies, runs)}}
+    if summ.paths != ("generator", "generator"):
+        with summ.using_paths("generator"):
+            out["generator"] = {"paths": summ.paths, **_time(summ, bodies, runs)}
     return out
 
 
 def _time(summ: Summarizer, bodies: list[str], runs: int) -> dict:
-    long = [b for b in bodies if len(b.split()) >= 600] or [" ".join(bodies)]  # short samples: joined
-    docs = [" ".join(b.split()[:600]) for b in (long * runs)[:runs]]
+    docs = long_articles(bodies, runs)
     summ.summarize(docs[:2])  # warm-up
     lat = []
     for d in docs:
@@ -68,21 +65,22 @@ def main(argv=None):
         train_summarizer(SummarizerArgs(data=[a.data], models=a.models, max_minutes=a.max_minutes))
     trained = json.loads((Path(a.models) / "summarizer" / "metrics.json").read_text())
     targs = trained["args"]
+    existing = SummarizerArgs(**{**targs, "models": a.models, "progress": False})
     if not (Path(a.models) / "summarizer" / "output_vocab.json").exists():  # trained before training wrote it
-        n = write_output_vocab(SummarizerArgs(**{**targs, "models": a.models, "progress": False}))
+        n = write_output_vocab(existing)
         print(f"wrote output_vocab.json ({n} token ids of the training targets) for the existing summarizer")
     if "paths" not in trained:  # trained before training chose each output's path
-        trained["paths"] = write_paths(SummarizerArgs(**{**targs, "models": a.models, "progress": False}))
+        trained["paths"] = write_paths(existing)
         trained["paths_added"] = True
     articles = [x for x in read_articles(a.data) if pairs_for(x, targs["min_body_words"])]
     test = split_articles(articles, valid=targs["valid_fraction"], test=targs["test_fraction"])["test"]
     with_teaser = [x for x in test if x.teaser and any(t == "teaser" for t, _ in pairs_for(x, targs["min_body_words"]))]
     heads = random.Random(0).sample(test, min(len(test), a.headline_articles))
     freeze_memory()
-    scored = evaluate_summaries(a.models, heads, batch_size=16, tasks=("headline",))
-    scored.update(evaluate_summaries(a.models, with_teaser, batch_size=16, tasks=("teaser",)))
-    print(format_summary_table(scored))
     summ = Summarizer.from_pretrained(Path(a.models) / "summarizer")
+    scored = evaluate_summaries(summ, heads, batch_size=16, tasks=("headline",))
+    scored.update(evaluate_summaries(summ, with_teaser, batch_size=16, tasks=("teaser",)))
+    print(format_summary_table(scored))
     speed = time_generation(summ, [x.body for x in test])
     result = {"machine": machine(), "data": a.data, "training": trained["training"], "articles": trained["articles"],
               "training_pairs": trained["training_pairs"], "trained_max_minutes": targs.get("max_minutes") or 0,

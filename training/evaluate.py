@@ -55,15 +55,17 @@ def summary_metrics(outputs: list[str], references: list[str], bodies: list[str]
     return m
 
 
-def evaluate_summaries(models, articles, batch_size: int = 8, progress: bool = True,
+def evaluate_summaries(summarizer, articles, batch_size: int = 8, progress: bool = True,
                        tasks=("headline", "teaser")) -> dict:
+    """Served outputs and the baselines scored on `articles`; `summarizer` is a Summarizer or a models folder."""
     from models.summarizer import Summarizer
     from tqdm.auto import tqdm
 
     with_body = [a for a in articles if a.body and a.body.strip() and (a.headline or a.teaser)]
     if not with_body:
         return {}
-    summ = Summarizer.from_pretrained(Path(models) / "summarizer")
+    summ = (summarizer if isinstance(summarizer, Summarizer)
+            else Summarizer.from_pretrained(Path(summarizer) / "summarizer"))
     outs = []
     for s in tqdm(range(0, len(with_body), batch_size), desc="summarize", disable=not progress):
         outs += summ.summarize([a.body for a in with_body[s:s + batch_size]], batch_size=batch_size)

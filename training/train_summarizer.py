@@ -28,8 +28,9 @@ from tqdm.auto import tqdm
 
 from data import FieldMap, read_articles, split_articles
 from models.base import atomic_dir
-from models.summarizer import GenerationSettings, Summarizer
+from models.summarizer import GenerationSettings, Summarizer, pad_states
 from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, start_or_resume
+from .evaluate import evaluate_summaries
 from .rouge import rouge_scores
 
 
@@ -107,14 +108,7 @@ class EncoderCache:
                 bar.update(len(mask))
 
     def batch(self, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        n = max(self.states[i].shape[0] for i in idx)
-        mem = torch.zeros(len(idx), n, self.states[idx[0]].shape[1])
-        mask = torch.zeros(len(idx), n, dtype=torch.long)
-        for r, i in enumerate(idx):
-            k = self.states[i].shape[0]
-            mem[r, :k] = self.states[i].float()
-            mask[r, :k] = 1
-        return mem, mask
+        return pad_states([self.states[i] for i in idx])
 
 
 def evaluate_generation(summarizer: Summarizer, articles, inputs: list[str]) -> dict:
@@ -185,12 +179,12 @@ def write_paths(args: SummarizerArgs) -> dict:
     summ = Summarizer.from_pretrained(directory)
     parts, _ = training_pairs(args)
     paths = choose_paths(summ, path_articles(parts, args))
-    for name, update in (("config.json", lambda c: c["newsdesk"]["generation"].update(
-            {f"{t}_path": p["path"] for t, p in paths.items()})), ("metrics.json", lambda m: m.update(paths=paths))):
-        content = json.loads((directory / name).read_text())
-        update(content)
-        (directory / name).write_text(json.dumps(content, indent=2))
-    (directory / "MODEL_CARD.md").write_text(model_card(json.loads((directory / "metrics.json").read_text()), args, summ))
+    config = json.loads((directory / "config.json").read_text())
+    config["newsdesk"]["generation"].update({f"{t}_path": p["path"] for t, p in paths.items()})
+    (directory / "config.json").write_text(json.dumps(config, indent=2))
+    metrics = {**json.loads((directory / "metrics.json").read_text()), "paths": paths}
+    (directory / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (directory / "MODEL_CARD.md").write_text(model_card(metrics, args, summ))
     return paths
 
 
@@ -199,23 +193,17 @@ def choose_paths(summ: Summarizer, articles) -> dict:
     references of these validation articles: the generator through the guard (extractive fallback), or the
     extractive path alone. Headlines are compared by ROUGE-L, teasers by ROUGE-1 (what the benchmark targets);
     a tie keeps the generator. Returns the comparison."""
-    summ.settings.headline_path = summ.settings.teaser_path = "generator"
-    outs = summ.summarize([a.body for a in articles], batch_size=16)
+    summ.settings.headline_path = summ.settings.teaser_path = "generator"  # the issue's flow, unless beaten below
+    scored = evaluate_summaries(summ, articles, batch_size=16, progress=False)
     result = {}
     for task, measure in (("headline", "rougeL"), ("teaser", "rouge1")):
-        idx = [i for i, a in enumerate(articles) if getattr(a, task)]
-        if not idx:
+        if task not in scored:
             continue
-        refs = [getattr(articles[i], task) for i in idx]
-        if task == "headline":
-            extractive = [summ.extractive_headline(outs[i].sentences)[0] for i in idx]
-        else:
-            extractive = [summ.extractive_teaser(*summ.prepare(articles[i].body)[1:3])[0] for i in idx]
-        scores = {"generator": rouge_scores([getattr(outs[i], task) for i in idx], refs)[measure],
-                  "extractive": rouge_scores(extractive, refs)[measure]}
+        scores = {"generator": scored[task][measure], "extractive": scored[f"{task}_extractive"][measure]}
         path = "generator" if scores["generator"] >= scores["extractive"] else "extractive"
         setattr(summ.settings, f"{task}_path", path)
-        result[task] = {"n": len(idx), "measure": measure, **{k: round(v, 4) for k, v in scores.items()}, "path": path}
+        result[task] = {"n": scored[task]["n"], "measure": measure, **{k: round(v, 4) for k, v in scores.items()},
+                        "path": path}
     print("paths: " + "; ".join(f"{t} {p['path']} ({p['measure']} generator {p['generator']:.3f}, extractive "
                                  f"{p['extractive']:.3f}, n={p['n']})" for t, p in result.items()))
     return result
