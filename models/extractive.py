@@ -16,13 +16,15 @@ _ABBREV = ("Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Lt", "Col", "Maj", "Capt", "
            "U.S", "U.K", "U.N", "E.U", "Inc", "Co", "Corp", "Ltd", "Jr", "Sr", "vs", "approx", "est", "i.e", "e.g")
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _PROTECT = re.compile(r"\b(" + "|".join(re.escape(a) for a in _ABBREV) + r")\.(?=\s)")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")  # zero-width characters ("(CNN)\u200bKyiv")
 _INITIAL = re.compile(r"\b([A-Z])\.(?=\s[A-Z])")
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text, paragraph breaks respected, common abbreviations (U.S., Feb., Mr.) kept whole."""
     out = []
-    for para in re.split(r"\n\s*\n|\r\n\s*\r\n", text or ""):
+    text = _INVISIBLE.sub("", text or "")
+    for para in re.split(r"\n\s*\n|\r\n\s*\r\n", text):
         para = " ".join(para.split())
         if not para:
             continue
@@ -103,15 +105,15 @@ def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45,
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATELINE = re.compile(
-    r"^(?P<place>[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,2}(?:,\s*(?!" + _MONTH + r"\s+\d)[A-Z][a-z]*\.?)?)"  # KYIV, Ukraine
+    r"^(?P<place>[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,2}(?:,\s*(?!" + _MONTH + r"\s+\d)[A-Z][a-z]*\.?)?)?"  # KYIV, Ukraine
     r"(?P<date>,?\s+" + _MONTH + r"\s+\d{1,2}[.,]?)?"                                # , April 17
     r"(?P<agency>\s*\([^()]{2,40}\)|\s*/[A-Za-z-]+/\.?)?"                              # (Xinhua) / /TASS/.
-    r"(?P<dash>\s+(?:--|—|–|-))?\s+")
+    r"(?P<dash>\s+(?:--|—|–|-))?(?:\s+|(?<=\))(?=[A-Z\"“]))")                          # or "(CNN)The ..."
 
 
 def strip_dateline(sentence: str) -> str:
-    """The sentence without a news-wire dateline ("KYIV, April 17 (Reuters) - ", "Moscow — "): a capitalised start
-    followed by an agency, or by a dash, before a capitalised rest of the sentence."""
+    """The sentence without a news-wire dateline ("KYIV, April 17 (Reuters) - ", "Moscow — ", "(CNN)"): a
+    capitalised start followed by an agency, or by a dash, or an agency alone, before a capitalised rest."""
     m = _DATELINE.match(sentence)
     rest = sentence[m.end():] if m else ""
     if len(rest) >= 20 and (rest[0].isupper() or rest[0] in "\"“'‘") and (m.group("agency") or m.group("dash")):
@@ -133,30 +135,61 @@ def cut_words(words: list[str], n: int) -> list[str]:
     return cut
 
 
+# "..., a Ukrainian official said on Sunday." (not "Head of MI6 Richard Moore said ...": there the speaker is the subject)
+_ATTRIBUTION = re.compile(r",\s+[^,]{0,80}?\s(?:said|says|reported|announced|told)\b.*$")
+_OPENERS = {"in", "on", "at", "during", "after", "before", "following", "speaking", "according", "as", "while", "when",
+            "amid", "despite", "since", "with", "for", "earlier", "later", "meanwhile", "asked"}
+_WEEKDAY = re.compile(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+                      r"(?: (?:morning|afternoon|evening|night))?\b")
+_PAIRS = {'"': '"', "“": "”", "(": ")", "«": "»"}
+
+
 def extractive_headline(sentence: str, max_words: int = 14) -> str:
-    """A headline cut from a source sentence: its main clause without a dateline, at most `max_words` words, never
-    ending on a number whose scale or unit was cut off, no final stop."""
+    """A headline cut from a source sentence: its main clause without a dateline or attribution ("..., an
+    official said"), at most `max_words` words, never ending on a number whose scale or unit was cut off or on a
+    word like "the", never leaving a quotation or bracket open, no final stop."""
     sentence = strip_dateline(sentence)
-    s = re.sub(r",?\s+(?:the [\w' ]+|[\w']+ [\w']+) (?:said|says|reported|announced)\b.*$", "", sentence)
-    if len(s.split()) < 5:  # the attribution was the sentence's start ("Mayor X said ..."): keep it whole
-        s = sentence
-    s = re.sub(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", "", s)
-    words = s.split()
-    if len(words) > max_words:
-        cut = words[:max_words]
-        for i in range(len(cut) - 1, 5, -1):  # prefer ending at a clause break
-            if cut[i].endswith((",", ";", ":")):
-                cut = cut[: i + 1]
+    s = _ATTRIBUTION.sub("", sentence)
+    if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS:
+        s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ...")
+    words = _WEEKDAY.sub("", s).split()
+    n = len(words)
+    if n > max_words:
+        n = max_words
+        for i in range(n - 1, 5, -1):  # prefer ending at a clause break
+            if words[i].endswith((",", ";", ":")):
+                n = i + 1
                 break
-        words = cut_words(words, len(cut))
-        while len(words) > 4 and words[-1].lower().strip(",;:") in _DANGLING:  # never end on "... in the"
-            words = words[:-1]
-    return " ".join(words).rstrip(".,;:")
+    while True:
+        cut = cut_words(words, n)
+        opened = _open_quote(cut)
+        if opened and opened[0] >= 5:  # end before a quotation or bracket the cut would leave open
+            n = opened[0]
+        elif len(cut) > 4 and cut[-1].lower().strip(",;:") in _DANGLING:  # never end on "... in the"
+            n = len(cut) - 1
+        else:
+            break
+    if opened:  # opened among the first words ('"We will rebuild ...'): close it
+        cut[-1] = cut[-1].rstrip(".,;:") + ("…" if len(cut) < len(words) else "") + _PAIRS[opened[1]]
+    return " ".join(cut).rstrip(".,;:")
+
+
+def _open_quote(words: list[str]) -> tuple[int, str] | None:
+    """Where `words` open a quotation or bracket that they leave open (the word's index and the opening mark)."""
+    stack = []
+    for i, w in enumerate(words):
+        for ch in w:
+            if stack and ch == _PAIRS[stack[-1][1]]:
+                stack.pop()
+            elif ch in _PAIRS:
+                stack.append((i, ch))
+    return stack[0] if stack else None
 
 
 _DANGLING = {"a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "and", "or", "but", "that",
              "as", "its", "their", "his", "her", "which", "who", "into", "than", "over", "after", "before", "about",
-             "is", "are", "was", "were", "be", "has", "have", "had", "will", "would", "could", "should", "this"}
+             "is", "are", "was", "were", "be", "has", "have", "had", "will", "would", "could", "should", "this",
+             "he", "she", "they", "we", "i"}
 
 
 def cut_to_budget(sentences: list[str], token_counts: list[int], budget: int, scores=None, lead: int = 3) -> list[int]:

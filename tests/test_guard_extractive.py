@@ -116,6 +116,10 @@ def test_select_teaser_skips_sentences_scored_minus_infinity():
      "The Polish government announced new rail links to the border crossing."),
     ("ZAPORIZHZHIA, May 4. /NEWSWIRE/. Power returned to most homes in the city by noon.",
      "Power returned to most homes in the city by noon."),
+    ("(Wirenews)The city council approved the new budget for school repairs.",
+     "The city council approved the new budget for school repairs."),
+    ("Lviv (Wirenews Business)Rail freight to the western border doubled in the spring.",
+     "Rail freight to the western border doubled in the spring."),
     # not datelines: an ordinary subject, an aside, a lower-case continuation
     ("The European Commission (EC) proposed new rules for grain exports on Monday.", None),
     ("Mayor Hanna Koval (pictured) said the school would reopen in September.", None),
@@ -141,3 +145,32 @@ def test_guarded_cut_drops_a_trailing_number_the_article_does_not_support():
     guard = Guard("Donors pledged 80 million euros for the schools of Kharkiv.")
     assert guarded_cut("Donors pledged 80 million euros", guard) == "Donors pledged 80 million euros"
     assert guarded_cut("The donors of Kharkiv have pledged 80", guard) == "The donors of Kharkiv have pledged"
+
+
+def test_extractive_headline_never_leaves_a_quotation_open():
+    quote = ('The governor promised "fast and fair compensation" to families who lost homes and warned of "a long '
+             'and difficult winter ahead."')
+    # ends before the open quotation, and not on "of"
+    assert extractive_headline(quote) == 'The governor promised "fast and fair compensation" to families who lost homes and warned'
+    opening = ('"We will rebuild every school in the region before the next academic year begins and no family will '
+               'be left out," the governor said.')
+    assert extractive_headline(opening) == '"We will rebuild every school in the region before the next academic year begins…"'
+    listing = "The ministry listed five priorities for the spring (roads, schools, clinics, water mains and the grid)."
+    assert extractive_headline(listing) == "The ministry listed five priorities for the spring"
+
+
+def test_extractive_headline_cuts_an_attribution_only_when_it_is_not_the_main_clause():
+    assert (extractive_headline("The city will open three new shelters for families, a spokeswoman for the mayor "
+                                "told reporters on Monday.") == "The city will open three new shelters for families")
+    # the speaker is the subject, or the attribution follows an opening phrase: keep it
+    assert extractive_headline("Head of the regional council Olena Marchuk said the bridge would reopen in May.") == \
+        "Head of the regional council Olena Marchuk said the bridge would reopen in May"
+    assert extractive_headline("In a speech to parliament, the prime minister said the grid would be fixed.") == \
+        "In a speech to parliament, the prime minister said the grid would be fixed"
+    assert extractive_headline("The council approved the budget on Thursday evening after a long debate.") == \
+        "The council approved the budget after a long debate"
+
+
+def test_sentences_lose_zero_width_characters():
+    assert split_sentences("Lviv (Wirenews)\u200b\u200bRail freight doubled. It grew again.") == [
+        "Lviv (Wirenews)Rail freight doubled.", "It grew again."]

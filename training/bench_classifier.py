@@ -35,8 +35,8 @@ def machine() -> str:
 
 def freeze_memory() -> None:
     """Call once the corpus a benchmark reads is in memory, before timing. It stays there for the whole run; frozen,
-    the garbage collector's passes over it (a served process holds no corpus) stay out of the timings: they had
-    lifted the summarizer bench's p50 from 132 to 192 ms and cut its batched rate from 10.7 to 5.9 articles/s."""
+    the garbage collector's passes over it (a served process holds no corpus) stay out of the timings, which they
+    had slowed by about half in the summarizer bench of an earlier session."""
     gc.collect()
     gc.freeze()
 
