@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     _data_flags(p)
     p.add_argument("--data", nargs="+", required=True, metavar="FILE",
                    help="JSONL(.gz)/CSV with a body and a headline and/or teaser")
+    p.add_argument("--extra-data", nargs="+", default=[], metavar="FILE",
+                   help="more training pairs only (their train split); validation and the path choice use --data")
     p.add_argument("--base-model", default=DEFAULT_BASE,
                    help="'minilm' (bundled: BERT2BERT warm start), a local seq2seq checkpoint or a Hub id (T5, BART)")
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for training")
@@ -113,8 +115,8 @@ def main(argv=None) -> int:
             train_classifier(ClassifierArgs(**{k: v for k, v in given.items() if v is not None}))
         elif args.command == "train-summarizer":
             from training.train_summarizer import SummarizerArgs, train_summarizer
-            given = dict(data=args.data, models=args.models, base_model=args.base_model, max_minutes=args.max_minutes,
-                         max_steps=args.max_steps, max_pairs=args.max_pairs, epochs=args.epochs,
+            given = dict(data=args.data, extra_data=args.extra_data, models=args.models, base_model=args.base_model,
+                         max_minutes=args.max_minutes, max_steps=args.max_steps, max_pairs=args.max_pairs, epochs=args.epochs,
                          batch_size=args.batch_size, lr=args.lr, decoder_layers=args.decoder_layers,
                          max_input_tokens=args.max_input_tokens, seed=args.seed, resume=args.resume,
                          num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,

@@ -37,6 +37,8 @@ from .rouge import rouge_scores
 @dataclass
 class SummarizerArgs:
     data: list = field(default_factory=list)     # JSONL(.gz)/CSV with body and headline and/or teaser
+    extra_data: list = field(default_factory=list)  # more training pairs only: their train split joins training;
+                                                 # validation, path choice and test stay on `data`
     models: str = "artifacts"                    # writes MODELS/summarizer/
     base_model: str = "minilm"
     decoder_layers: int = 2                      # MiniLM layers copied into the decoder
@@ -134,11 +136,16 @@ def _score(metrics: dict) -> float:
 def training_pairs(args: SummarizerArgs) -> tuple[dict, list[tuple[int, str, str]]]:
     """The splits of the articles that offer pairs, and the (train article index, task, target) pairs trained on."""
     bad = []
-    articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+    fields = FieldMap.parse(args.fields)
+    articles = read_articles(args.data, fields, skip_bad=args.skip_bad, bad_rows=bad)
+    extra = read_articles(args.extra_data, fields, skip_bad=args.skip_bad, bad_rows=bad) if args.extra_data else []
     if bad:
         print(f"skipped {len(bad)} bad rows, first: {bad[0]}")
     articles = [a for a in articles if pairs_for(a, args.min_body_words)]
     parts = split_articles(articles, valid=args.valid_fraction, test=args.test_fraction)
+    extra = [a for a in extra if pairs_for(a, args.min_body_words)]
+    # the extra files' own train split (their valid and test articles stay unseen, as for `data`)
+    parts["train"] += split_articles(extra, valid=args.valid_fraction, test=args.test_fraction)["train"]
     pairs = [(i, task, target) for i, a in enumerate(parts["train"]) for task, target in pairs_for(a, args.min_body_words)]
     if args.max_pairs:
         pairs = random.Random(args.seed).sample(pairs, min(args.max_pairs, len(pairs)))
@@ -392,7 +399,8 @@ candidate, else the extractive path), or the extractive path alone. Each output 
 
 ## Data
 - Files: {', '.join(results['data'])}; articles with a body of at least {args.min_body_words} words.
-- Duplicate-aware hash split (test bucket shared with every split of this corpus): {json.dumps(results['articles'])}
+- Extra training files (their train split; never validated or tested on): {', '.join(map(str, args.extra_data)) or 'none'}.
+- Duplicate-aware hash split (test bucket shared with every split of this corpus; train includes the extra files'): {json.dumps(results['articles'])}
 - Training pairs: {json.dumps(results['training_pairs'])} (teaser pairs repeated x{args.teaser_weight}).
 
 ## Training
