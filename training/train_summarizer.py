@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from data import FieldMap, read_articles, split_articles
+from data import FieldMap, duplicate_groups, read_articles, split_articles
 from models.base import atomic_dir
 from models.summarizer import GenerationSettings, Summarizer, pad_states
 from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, start_or_resume
@@ -143,9 +143,12 @@ def training_pairs(args: SummarizerArgs) -> tuple[dict, list[tuple[int, str, str
         print(f"skipped {len(bad)} bad rows, first: {bad[0]}")
     articles = [a for a in articles if pairs_for(a, args.min_body_words)]
     parts = split_articles(articles, valid=args.valid_fraction, test=args.test_fraction)
-    extra = [a for a in extra if pairs_for(a, args.min_body_words)]
-    # the extra files' own train split (their valid and test articles stay unseen, as for `data`)
-    parts["train"] += split_articles(extra, valid=args.valid_fraction, test=args.test_fraction)["train"]
+    if extra:  # the extra files' own train split, less rewrites of a story held out from `data`
+        held_out = parts["valid"] + parts["test"]
+        keys = duplicate_groups(held_out + extra)
+        held_keys = set(keys[:len(held_out)])
+        extra = [a for a, key in zip(extra, keys[len(held_out):]) if key not in held_keys and pairs_for(a, args.min_body_words)]
+        parts["train"] += split_articles(extra, valid=args.valid_fraction, test=args.test_fraction)["train"]
     pairs = [(i, task, target) for i, a in enumerate(parts["train"]) for task, target in pairs_for(a, args.min_body_words)]
     if args.max_pairs:
         pairs = random.Random(args.seed).sample(pairs, min(args.max_pairs, len(pairs)))
