@@ -66,9 +66,19 @@ def evaluate_summaries(summarizer, articles, batch_size: int = 8, progress: bool
         return {}
     summ = (summarizer if isinstance(summarizer, Summarizer)
             else Summarizer.from_pretrained(Path(summarizer) / "summarizer"))
-    outs = []
-    for s in tqdm(range(0, len(with_body), batch_size), desc="summarize", disable=not progress):
-        outs += summ.summarize([a.body for a in with_body[s:s + batch_size]], batch_size=batch_size)
+
+    def summarize(desc):
+        outs = []
+        for s in tqdm(range(0, len(with_body), batch_size), desc=desc, disable=not progress):
+            outs += summ.summarize([a.body for a in with_body[s:s + batch_size]], batch_size=batch_size)
+        return outs
+
+    outs = summarize("summarize")
+    if summ.paths == ("extractive", "extractive"):  # the served outputs are the extractive baselines
+        extractive = outs
+    else:
+        with summ.using_paths("extractive"):  # the summarizer's own extractive path: its fallback
+            extractive = summarize("extractive path")
     result = {}
     for task in tasks:
         idx = [i for i, a in enumerate(with_body) if getattr(a, task)]
@@ -79,17 +89,9 @@ def evaluate_summaries(summarizer, articles, batch_size: int = 8, progress: bool
         result[task] = summary_metrics([getattr(outs[i], task) for i in idx], refs, bodies,
                                        [getattr(outs[i], f"{task}_source") for i in idx],
                                        [outs[i].raw.get(task) for i in idx])
-        if task == "headline":
-            result["headline_lead"] = summary_metrics([lead_words(b, 12) for b in bodies], refs, bodies)
-            picks = [summ.extractive_headline(outs[i].sentences)[0] for i in idx]  # the summarizer's fallback
-            result["headline_extractive"] = summary_metrics(picks, refs, bodies)
-        else:
-            result["teaser_lead"] = summary_metrics([lead_sentence(b) for b in bodies], refs, bodies)
-            picks = []
-            for b in bodies:  # the summarizer's own fallback, on the sentences it reads
-                _, sents, keep, _ = summ.prepare(b)
-                picks.append(summ.extractive_teaser(sents, keep)[0])
-            result["teaser_extractive"] = summary_metrics(picks, refs, bodies)
+        lead = [lead_words(b, 12) for b in bodies] if task == "headline" else [lead_sentence(b) for b in bodies]
+        result[f"{task}_lead"] = summary_metrics(lead, refs, bodies)
+        result[f"{task}_extractive"] = summary_metrics([getattr(extractive[i], task) for i in idx], refs, bodies)
     return result
 
 

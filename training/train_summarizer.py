@@ -143,11 +143,12 @@ def training_pairs(args: SummarizerArgs) -> tuple[dict, list[tuple[int, str, str
         print(f"skipped {len(bad)} bad rows, first: {bad[0]}")
     articles = [a for a in articles if pairs_for(a, args.min_body_words)]
     parts = split_articles(articles, valid=args.valid_fraction, test=args.test_fraction)
+    extra = [a for a in extra if pairs_for(a, args.min_body_words)]
     if extra:  # the extra files' own train split, less rewrites of a story held out from `data`
         held_out = parts["valid"] + parts["test"]
         keys = duplicate_groups(held_out + extra)
         held_keys = set(keys[:len(held_out)])
-        extra = [a for a, key in zip(extra, keys[len(held_out):]) if key not in held_keys and pairs_for(a, args.min_body_words)]
+        extra = [a for a, key in zip(extra, keys[len(held_out):]) if key not in held_keys]
         parts["train"] += split_articles(extra, valid=args.valid_fraction, test=args.test_fraction)["train"]
     pairs = [(i, task, target) for i, a in enumerate(parts["train"]) for task, target in pairs_for(a, args.min_body_words)]
     if args.max_pairs:
