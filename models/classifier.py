@@ -3,10 +3,12 @@
     clf = TopicClassifier.from_pretrained("artifacts/classifier")
     clf.predict_proba(["Kyiv and Warsaw sign ..."])  # [{"diplomacy": 0.91, "military": 0.03, ...}]
 
-The network is an encoder, mean pooling and a linear head (MeanPoolClassifier).
-A model directory holds safetensors weights, the tokenizer, config.json (label map, temperature, token
-budget), and, when written by the training script, metrics.json, MODEL_CARD.md and the TF-IDF baseline.
-Loading never unpickles. Inference runs on the CPU.
+The network is an encoder, mean pooling and a linear head (MeanPoolClassifier). Its log-probabilities are
+blended with those of the TF-IDF model trained beside it (weight and temperature fitted on the validation split
+at training; the two read different evidence, and the blend beats either alone: docs/BENCHMARKS.md).
+A model directory holds safetensors weights, the tokenizer, config.json (label map, blend weight, temperature,
+token budget), the TF-IDF model (baseline/), and, when written by the training script, metrics.json and
+MODEL_CARD.md. Loading never unpickles. Inference runs on the CPU.
 """
 from __future__ import annotations
 
@@ -16,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+from scipy.special import log_softmax, softmax
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
 from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, resolve_base,
                    resolve_precision)
+from .baseline import TfidfBaseline
 
 def article_text(item) -> str:
     """The classifier's input for a str, a dict or an Article; empty text is a ValueError."""
@@ -58,10 +62,13 @@ class MeanPoolClassifier(nn.Module):
 
 class TopicClassifier:
     def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = 256,
-                 num_threads: int | None = None, precision: str = "float32"):
+                 num_threads: int | None = None, precision: str = "float32",
+                 baseline: TfidfBaseline | None = None, blend_weight: float = 1.0):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.temperature = float(temperature)
+        self.baseline = baseline  # the TF-IDF model; its share of the blend is 1 - blend_weight
+        self.blend_weight = float(blend_weight)
         self.max_length = int(max_length)
         self.precision = precision  # what `model` computes in (see from_pretrained)
         if num_threads:
@@ -79,8 +86,10 @@ class TopicClassifier:
         return cls(MeanPoolClassifier(encoder, len(labels)), tokenizer, max_length=max_length)
 
     @classmethod
-    def from_pretrained(cls, directory, num_threads: int | None = None, precision: str = "auto") -> "TopicClassifier":
-        """Load a trained model directory. `precision` is what inference computes in:
+    def from_pretrained(cls, directory, num_threads: int | None = None, precision: str = "auto",
+                        max_length: int | None = None) -> "TopicClassifier":
+        """Load a trained model directory. `max_length` overrides the token budget the encoder reads (default: the
+        one saved at training, 256). `precision` is what inference computes in:
         - "bfloat16": about 2x faster than float32 on CPUs with native bfloat16 (AVX512-BF16, AMX), same labels
           (docs/BENCHMARKS.md compares them); slower than float32 where the CPU has to emulate it.
         - "float32": the weights as trained.
@@ -102,22 +111,33 @@ class TopicClassifier:
         model.load_state_dict(load_file(str(directory / "model.safetensors")))
         tokenizer = AutoTokenizer.from_pretrained(directory)
         extra = getattr(config, "newsdesk", None) or {}
+        blend_weight = extra.get("blend_weight", 1.0)
+        baseline = None
+        if (directory / "baseline" / "baseline.json").exists():
+            baseline = TfidfBaseline.load(directory / "baseline")
+        elif blend_weight < 1:
+            raise ModelLoadError(f"{directory} blends in a TF-IDF model (blend_weight {blend_weight}) but has no "
+                                 f"baseline/ folder; copy the whole model directory, or retrain")
         if precision == "int8":
             model = int8(model)
         elif precision == "bfloat16":
             model = model.to(torch.bfloat16)
         return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
-                   max_length=extra.get("max_length", 256), num_threads=num_threads, precision=precision)
+                   max_length=max_length or extra.get("max_length", 256), num_threads=num_threads, precision=precision,
+                   baseline=baseline, blend_weight=blend_weight)
 
     def _write(self, directory: Path) -> None:
-        self.model.config.newsdesk = {"temperature": self.temperature, "max_length": self.max_length,
-                                      "task": "topic-classification", "pooling": "mean"}
+        self.model.config.newsdesk = {"temperature": self.temperature, "blend_weight": self.blend_weight,
+                                      "max_length": self.max_length, "task": "topic-classification",
+                                      "pooling": "mean"}
         self.model.config.save_pretrained(directory)
         save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(directory / "model.safetensors"))
         self.tokenizer.save_pretrained(directory)
+        if self.baseline is not None:
+            self.baseline.save(directory / "baseline")
 
     def save_pretrained(self, directory) -> None:
-        """Write weights, tokenizer and config to `directory` atomically (float32 models only)."""
+        """Write weights, tokenizer, config and the TF-IDF model to `directory` atomically (float32 models only)."""
         if self.precision != "float32":
             raise ValueError(f"this classifier was loaded with precision={self.precision!r}; load it with "
                              f"precision='float32' to save it")
@@ -146,11 +166,24 @@ class TopicClassifier:
             out[idx] = self.model(**self.encode([texts[i] for i in idx])).float().numpy()
         return out
 
+    def blend(self, logits: np.ndarray, tfidf_logits: np.ndarray | None) -> np.ndarray:
+        """blend_weight x the encoder's log-probabilities + (1 - blend_weight) x the TF-IDF model's (its decision
+        function's log-softmax), before temperature; shape (n, labels)."""
+        z = log_softmax(np.asarray(logits, dtype=np.float64), axis=1)
+        if self.blend_weight < 1:
+            tfidf = log_softmax(np.asarray(tfidf_logits, dtype=np.float64), axis=1)
+            z = self.blend_weight * z + (1 - self.blend_weight) * tfidf
+        return z
+
+    def scores(self, items, batch_size: int = 32) -> np.ndarray:
+        """The blended log-probabilities before temperature, shape (n, labels)."""
+        texts = [article_text(x) for x in items]
+        tfidf = self.baseline.decision_function(texts) if self.blend_weight < 1 else None
+        return self.blend(self.logits(texts, batch_size), tfidf)
+
     def probabilities(self, items, batch_size: int = 32) -> np.ndarray:
         """Calibrated probabilities as an array, shape (n, labels), columns in `self.labels` order."""
-        z = self.logits(items, batch_size) / self.temperature
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
+        return softmax(self.scores(items, batch_size) / self.temperature, axis=1)
 
     def predict_proba(self, items, batch_size: int = 32):
         """One {label: probability} dict per text (a single str/dict/Article gives a single dict)."""

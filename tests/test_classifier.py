@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from scipy.special import log_softmax
 
 import training.train_classifier as tc
 from data import LABELS, SAMPLES, read_articles
@@ -11,7 +12,7 @@ from models.base import ModelLoadError, bundled_minilm, cpu_has_bf16, load_pretr
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
 from serve.cli import main as cli
-from training.metrics import expected_calibration_error, fit_temperature, softmax
+from training.metrics import expected_calibration_error, fit_blend, fit_temperature, softmax
 
 FAST = dict(data=[str(SAMPLES)], batch_size=8, max_length=64, train_max_length=64, progress=False)
 
@@ -34,9 +35,10 @@ def test_training_writes_a_self_describing_model_dir(trained):
     config = json.loads((d / "config.json").read_text())
     assert config["id2label"] == {str(i): lab for i, lab in enumerate(LABELS)}
     assert config["newsdesk"]["temperature"] == pytest.approx(results["temperature"])
+    assert config["newsdesk"]["blend_weight"] == results["blend_weight"] and 0 <= results["blend_weight"] <= 1
     metrics = json.loads((d / "metrics.json").read_text())
     for split in ("valid", "test"):
-        for name in ("topic", "topic_baseline"):
+        for name in ("topic", "topic_encoder", "topic_baseline"):
             m = metrics[split][name]
             assert {"accuracy", "macro_f1", "ece", "per_class", "confusion_matrix"} <= set(m)
             assert sum(map(sum, m["confusion_matrix"])) == metrics["split_sizes"][split]
@@ -54,6 +56,7 @@ def test_round_trip_gives_identical_probabilities(trained, tmp_path):
     b = TopicClassifier.from_pretrained(tmp_path / "copy", precision="float32")
     assert np.array_equal(a.probabilities(texts, batch_size=5), b.probabilities(texts, batch_size=5))
     assert b.temperature == a.temperature and b.max_length == 64
+    assert TopicClassifier.from_pretrained(tmp_path / "copy", max_length=32).max_length == 32  # budget override
     p1, p12 = a.probabilities(texts, batch_size=1), a.probabilities(texts, batch_size=12)
     assert np.allclose(p1, p12, atol=1e-5) and np.array_equal(p1.argmax(1), p12.argmax(1))  # batching has no effect
     for precision in ("int8", "bfloat16"):
@@ -61,6 +64,43 @@ def test_round_trip_gives_identical_probabilities(trained, tmp_path):
         q2 = TopicClassifier.from_pretrained(tmp_path / "copy", precision=precision).probabilities(texts)
         assert np.array_equal(q1, q2)
         assert np.abs(q1 - a.probabilities(texts)).max() < 0.1  # stays near float32 on this tiny model
+
+
+def test_served_probabilities_blend_the_encoder_and_tfidf(trained, tmp_path):
+    models, _ = trained
+    texts = [a.text for a in read_articles(SAMPLES)[:12]]
+    clf = TopicClassifier.from_pretrained(models / "classifier", precision="float32")
+    clf.blend_weight = 0.3  # whatever training chose on the tiny sample split, check the formula at a mixed weight
+    tfidf = TfidfBaseline.load(models / "classifier" / "baseline").decision_function(texts)
+    enc = clf.logits(texts)
+    expected = softmax(0.3 * log_softmax(enc.astype(float), axis=1) + 0.7 * log_softmax(tfidf.astype(float), axis=1),
+                       clf.temperature)
+    assert np.allclose(clf.probabilities(texts), expected, atol=1e-6)
+    clf.blend_weight = 1.0  # the encoder alone
+    assert np.allclose(clf.probabilities(texts), softmax(enc, clf.temperature), atol=1e-6)
+    clf.blend_weight = 0.3
+    clf.save_pretrained(tmp_path / "blend")
+    assert json.loads((tmp_path / "blend" / "config.json").read_text())["newsdesk"]["blend_weight"] == 0.3
+    again = TopicClassifier.from_pretrained(tmp_path / "blend", precision="float32")
+    assert np.array_equal(again.probabilities(texts), clf.probabilities(texts))
+    for f in (tmp_path / "blend" / "baseline").iterdir():
+        f.unlink()
+    (tmp_path / "blend" / "baseline").rmdir()
+    with pytest.raises(ModelLoadError, match="no baseline/ folder"):
+        TopicClassifier.from_pretrained(tmp_path / "blend")
+
+
+def test_blend_weight_is_fitted_on_log_loss():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 600)
+    a, b = rng.normal(size=(600, 4)), rng.normal(size=(600, 4))
+    a[np.arange(600), y] += 1.5  # two models, each informative on its own noise
+    b[np.arange(600), y] += 1.5
+    nll = lambda p: -np.log(p[np.arange(600), y]).mean()
+    w, t = fit_blend(a, b, y)
+    assert 0.2 <= w <= 0.8 and nll(softmax(w * a + (1 - w) * b, t)) < min(nll(softmax(a, fit_temperature(a, y))),
+                                                                          nll(softmax(b, fit_temperature(b, y))))
+    assert fit_blend(a, rng.normal(size=(600, 4)), y)[0] == 1.0  # an uninformative second model gets no weight
 
 
 def test_precision_choices(trained):

@@ -19,7 +19,6 @@ import numpy as np
 
 from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import ModelLoadError
-from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
 from models.extractive import lead_sentence, lead_words
 from models.guard import Guard
@@ -127,11 +126,10 @@ def evaluate(models: str, data, out: str | None = None, split: str = "all", batc
         y = np.array([clf.labels.index(a.topic) for a in labelled])
         texts = [a.text for a in labelled]
         result["topic"] = classification_metrics(y, clf.probabilities(texts, batch_size=batch_size), clf.labels)
-        if not (clf_dir / "baseline" / "baseline.json").exists():
+        if clf.baseline is None:
             raise ModelLoadError(f"{clf_dir} has no TF-IDF baseline (baseline/); retrain with newsdesk train-classifier")
-        baseline = TfidfBaseline.load(clf_dir / "baseline")
-        assert baseline.labels == clf.labels == list(LABELS)
-        result["topic_baseline"] = classification_metrics(y, baseline.predict_proba(texts), baseline.labels)
+        assert clf.baseline.labels == clf.labels == list(LABELS)
+        result["topic_baseline"] = classification_metrics(y, clf.baseline.predict_proba(texts), clf.labels)
         print(format_table({"model": result["topic"], "tfidf_baseline": result["topic_baseline"]}))
     if summarizable:
         if (Path(models) / "summarizer" / "config.json").exists() or not labelled:

