@@ -142,17 +142,19 @@ _OPENERS = {"in", "on", "at", "during", "after", "before", "following", "speakin
 _WEEKDAY = re.compile(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
                       r"(?: (?:morning|afternoon|evening|night))?\b")
 _PAIRS = {'"': '"', "“": "”", "(": ")", "«": "»"}
+_LEADING_MARKS = re.compile(r"^[\s\-–—:*•·>|]+")  # "— Graphic footage: ...", "* As ..."
 
 
 def extractive_headline(sentence: str, max_words: int = 14) -> str:
     """A headline cut from a source sentence: its main clause without a dateline or attribution ("..., an
-    official said"), at most `max_words` words, never ending on a number whose scale or unit was cut off or on a
-    word like "the", never leaving a quotation or bracket open, no final stop."""
-    sentence = strip_dateline(sentence)
+    official said") and, as headlines do, without the articles a / an / the outside quotations; at most
+    `max_words` words, never ending on a number whose scale or unit was cut off or on a word like "in", never
+    leaving a quotation or bracket open, no final stop."""
+    sentence = _LEADING_MARKS.sub("", strip_dateline(sentence))
     s = _ATTRIBUTION.sub("", sentence)
     if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS:
         s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ...")
-    words = _WEEKDAY.sub("", s).split()
+    words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", s)).split())  # ", on Monday," leaves ",,"
     n = len(words)
     if n > max_words:
         n = max_words
@@ -172,6 +174,31 @@ def extractive_headline(sentence: str, max_words: int = 14) -> str:
     if opened:  # opened among the first words ('"We will rebuild ...'): close it
         cut[-1] = cut[-1].rstrip(".,;:") + ("…" if len(cut) < len(words) else "") + _PAIRS[opened[1]]
     return " ".join(cut).rstrip(".,;:")
+
+
+# "a few" is not "few", nor "a little" "little"; "The Hague" keeps its article
+_ARTICLE_STAYS = {"few", "little", "lot", "bit", "couple", "number", "hague"}
+
+
+def drop_articles(words: list[str]) -> list[str]:
+    """`words` without the articles a / an / the (headline style: "Russia shells the city of Kharkiv" ->
+    "Russia shells city of Kharkiv"), except inside a quotation or bracket, which stays verbatim, and before the
+    words that need them (`_ARTICLE_STAYS`). A capitalised article counts only as the first word ("Plan A")."""
+    out, stack = [], []
+    for i, w in enumerate(words):
+        nxt = words[i + 1].lower().strip(",;:.\"”)") if i + 1 < len(words) else ""
+        if (not stack and w.lower() in ("a", "an", "the") and (i == 0 or w.islower()) and nxt
+                and nxt not in _ARTICLE_STAYS):
+            continue
+        out.append(w)
+        for ch in w:
+            if stack and ch == _PAIRS[stack[-1]]:
+                stack.pop()
+            elif ch in _PAIRS:
+                stack.append(ch)
+    if out and words and out[0] != words[0]:
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return out
 
 
 def _open_quote(words: list[str]) -> tuple[int, str] | None:

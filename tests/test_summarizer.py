@@ -196,7 +196,7 @@ def test_extractive_headline_comes_from_the_lead_sentence(summarizer):
             "Work on the first schools starts next month. Parents welcomed the plan.")
     sentences = summarizer.prepare(body)[1]
     s = summarizer._choose(body, sentences, False, ["mayor klitschko opens bridge"], ["the imf gives $300 million."])
-    assert s.headline_source == "extractive" and s.headline == "The council of Lviv approved a new budget for school repairs"
+    assert s.headline_source == "extractive" and s.headline == "Council of Lviv approved new budget for school repairs"
     assert 1 in s.evidence and s.teaser_source == "extractive"
     assert {"headline: extractive fallback", "teaser: extractive fallback"} <= set(s.warnings)
 
