@@ -175,7 +175,8 @@ class Newsdesk:
             if not article.body:
                 warnings.insert(0, "no body: headline and teaser were written from the given headline/teaser")
             if n_tokens > clf.max_length:
-                warnings.insert(0, f"topic read the first {clf.max_length} of {n_tokens} tokens")
+                tfidf = f" (its TF-IDF part the first {clf.baseline.max_chars} characters)" if clf.blend_weight < 1 else ""
+                warnings.insert(0, f"topic read the first {clf.max_length} of {n_tokens} tokens{tfidf}")
             out.append(Prediction(
                 id=article.id, topic=max(p, key=p.get), probabilities=p, headline=s.headline, teaser=s.teaser,
                 headline_source=s.headline_source, teaser_source=s.teaser_source,

@@ -42,6 +42,7 @@ def test_each_input_form(tiny_models):
     headline_only = predict({"headline": "Kyiv and Warsaw sign a new border agreement"}, models=tiny_models)
     check_prediction(headline_only)
     assert any("no body" in w for w in headline_only.warnings)
+    assert any(w.startswith("topic read the first 64 of") for w in from_str.warnings)  # a long article is flagged
     # the summarizer reads the body, so a given headline changes only the topic input
     assert from_dict.headline == from_str.headline and from_dict.teaser == from_str.teaser
 
