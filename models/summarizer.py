@@ -265,12 +265,23 @@ class Summarizer:
         self.refresh_decoder()
 
     def refresh_decoder(self) -> None:
-        """(Re)build the fast decoder copy the beam search runs, and its output-vocabulary projection, from the
-        decoder's current weights. Training calls it before each validation: the copies do not follow updates."""
+        """Let the next beam search rebuild the fast decoder copy it runs (and its output-vocabulary projection)
+        from the decoder's current weights. Training calls it before each validation: the copies do not follow
+        updates. Built on first use, so a summarizer that serves both outputs extractive never builds them."""
+        self._fast_built = False
+
+    @property
+    def fast_decoder(self):
+        """The decoder copy the beam search runs (None: the decoder itself, in float32)."""
+        if not self._fast_built:
+            self._build_fast_decoder()
+        return self._fast_decoder
+
+    def _build_fast_decoder(self) -> None:
         fast = {"bfloat16": _bf16_copy, "int8": fp16_weights}.get(self.precision)
-        self.fast_decoder = fast(self.model.decoder) if fast else None
+        self._fast_decoder = fast(self.model.decoder) if fast else None
         self._vocab_head = self._vocab_ids = self._vocab_column = None  # set only for the lean beam search
-        if self._output_vocab is not None and self.fast_decoder is not None:
+        if self._output_vocab is not None and self._fast_decoder is not None:
             full = self.model.decoder.cls.predictions.decoder
             head = torch.nn.Linear(full.in_features, len(self._output_vocab))
             self._vocab_ids = torch.tensor(self._output_vocab)
@@ -280,6 +291,7 @@ class Summarizer:
             self._vocab_head = fast(torch.nn.Sequential(head))  # (fp16_weights converts child modules)
             self._vocab_column = torch.full((full.out_features,), -1).index_put_(
                 (self._vocab_ids,), torch.arange(len(self._vocab_ids)))  # token id -> its column (-1: none)
+        self._fast_built = True
 
     def save_pretrained(self, directory) -> None:
         with atomic_dir(directory) as tmp:

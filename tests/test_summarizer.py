@@ -105,6 +105,9 @@ def test_fast_decoder_follows_training_when_refreshed(models, precision):
     it before each validation (once it did not, and validation scored the untrained decoder)."""
     import torch
     s = Summarizer.from_pretrained(models / "summarizer", precision=precision)
+    with s.using_paths("extractive"):
+        s.summarize(ARTS[0].body)
+    assert not s._fast_built  # built on first use: serving both outputs extractive never builds it
 
     def fast_weight():
         w = s.fast_decoder.bert.encoder.layer[0].output.dense.weight
