@@ -184,33 +184,36 @@ def drop_articles(words: list[str]) -> list[str]:
     """`words` without the articles a / an / the (headline style: "Russia shells the city of Kharkiv" ->
     "Russia shells city of Kharkiv"), except inside a quotation or bracket, which stays verbatim, and before the
     words that need them (`_ARTICLE_STAYS`). A capitalised article counts only as the first word ("Plan A")."""
-    out, stack = [], []
+    out, quoted = [], _open_marks(words)
     for i, w in enumerate(words):
         nxt = words[i + 1].lower().strip(",;:.\"”)") if i + 1 < len(words) else ""
-        if (not stack and w.lower() in ("a", "an", "the") and (i == 0 or w.islower()) and nxt
+        if (not quoted[i] and w.lower() in ("a", "an", "the") and (i == 0 or w.islower()) and nxt
                 and nxt not in _ARTICLE_STAYS):
             continue
         out.append(w)
-        for ch in w:
-            if stack and ch == _PAIRS[stack[-1]]:
-                stack.pop()
-            elif ch in _PAIRS:
-                stack.append(ch)
     if out and words and out[0] != words[0]:
         out[0] = out[0][:1].upper() + out[0][1:]
     return out
 
 
-def _open_quote(words: list[str]) -> tuple[int, str] | None:
-    """Where `words` open a quotation or bracket that they leave open (the word's index and the opening mark)."""
-    stack = []
+def _open_marks(words: list[str]) -> list[list[tuple[int, str]]]:
+    """The quotations and brackets open before each word, then those left open after the last word (n + 1
+    lists of (index of the word that opened it, mark), outermost first)."""
+    stack, out = [], []
     for i, w in enumerate(words):
+        out.append(list(stack))
         for ch in w:
             if stack and ch == _PAIRS[stack[-1][1]]:
                 stack.pop()
             elif ch in _PAIRS:
                 stack.append((i, ch))
-    return stack[0] if stack else None
+    return out + [stack]
+
+
+def _open_quote(words: list[str]) -> tuple[int, str] | None:
+    """Where `words` open a quotation or bracket that they leave open (the word's index and the opening mark)."""
+    left = _open_marks(words)[-1]
+    return left[0] if left else None
 
 
 _DANGLING = {"a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "and", "or", "but", "that",
