@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--max-length", type=int, help="token budget per article at inference (default 256)")
+    p.add_argument("--train-precision", choices=["auto", "float32", "bfloat16"],
+                   help="auto (default): bfloat16 autocast where the CPU has it natively, else float32")
     p.add_argument("--seed", type=int)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -110,7 +112,8 @@ def main(argv=None) -> int:
             from training.train_classifier import ClassifierArgs, train_classifier
             given = dict(data=args.data, models=args.models, base_model=args.base_model, max_minutes=args.max_minutes,
                          max_steps=args.max_steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                         max_length=args.max_length, seed=args.seed, resume=args.resume, num_threads=args.threads,
+                         max_length=args.max_length, train_precision=args.train_precision, seed=args.seed,
+                         resume=args.resume, num_threads=args.threads,
                          skip_bad=args.skip_bad, fields=args.fields, progress=not args.no_progress)
             train_classifier(ClassifierArgs(**{k: v for k, v in given.items() if v is not None}))
         elif args.command == "train-summarizer":

@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 from scipy.special import log_softmax
 
 import training.train_classifier as tc
@@ -43,6 +44,9 @@ def test_training_writes_a_self_describing_model_dir(trained):
             assert {"accuracy", "macro_f1", "ece", "per_class", "confusion_matrix"} <= set(m)
             assert sum(map(sum, m["confusion_matrix"])) == metrics["split_sizes"][split]
     assert metrics["training"]["steps"] == 3
+    # trained under bfloat16 autocast where the CPU has it natively; the weights written stay float32
+    assert metrics["training"]["precision"] == ("bfloat16" if cpu_has_bf16() else "float32")
+    assert {v.dtype for v in load_file(str(d / "model.safetensors")).values()} == {torch.float32}
     assert (d / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     card = (d / "MODEL_CARD.md").read_text()
     assert "macro-F1" in card and "reconstruction_finance" in card and "Limits" in card
@@ -223,6 +227,8 @@ def test_cli_reports_errors_clearly(tmp_path, capsys):
     assert f"{bad}:2: unknown topic label 'war'" in capsys.readouterr().err
     assert cli(["evaluate", "--models", str(tmp_path / "empty"), "--data", str(SAMPLES)]) == 2
     assert "train-classifier" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="train_precision must be auto, float32 or bfloat16, got 'int8'"):
+        tc.train_classifier(tc.ClassifierArgs(models=str(tmp_path / "m"), train_precision="int8", **FAST))
 
 
 def test_base_model_resolution(monkeypatch, tmp_path):

@@ -25,7 +25,7 @@ from scipy.special import log_softmax
 from tqdm.auto import tqdm
 
 from data import LABELS, FieldMap, read_articles, split_articles
-from models.base import atomic_dir
+from models.base import atomic_dir, resolve_precision
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier
 from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, start_or_resume
@@ -48,6 +48,7 @@ class ClassifierArgs:
     class_weight_power: float = 0.5             # loss weight per class = (n / (k * count)) ** power
     unsure_weight: float = 0.3                  # loss weight of rows whose label the annotator marked unsure
     freeze_embeddings: bool = True              # word embeddings stay fixed: faster on CPU, no worse here
+    train_precision: str = "auto"               # bfloat16 autocast where the CPU has it natively (1.5x faster), else float32
     patience: int = 2                           # evaluations without macro-F1 gain before stopping
     evals_per_epoch: int = 1
     max_minutes: float | None = 8.0             # wall-clock budget for the training loop (whole run fits 10 min)
@@ -88,6 +89,9 @@ def train_classifier(args: ClassifierArgs) -> dict:
     t_start = time.time()
     if not args.data:
         raise ValueError("no training data given (--data FILE ...)")
+    train_precision = resolve_precision(args.train_precision)
+    if train_precision not in ("float32", "bfloat16"):
+        raise ValueError(f"train_precision must be auto, float32 or bfloat16, got {args.train_precision!r}")
     set_seed(args.seed)
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
@@ -142,6 +146,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
     warmup_steps = max(1, int(args.warmup * total_steps))
 
     lr_at = linear_schedule(args.lr, total_steps, warmup_steps)
+    autocast = functools.partial(torch.autocast, "cpu", dtype=torch.bfloat16, enabled=train_precision == "bfloat16")
 
     ckpt_dir = Path(args.models) / ".classifier-checkpoint"
     state, best_state = start_or_resume(ckpt_dir, args, model, optimizer)
@@ -161,7 +166,9 @@ def train_classifier(args: ClassifierArgs) -> dict:
                                    return_tensors="pt")
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step) * group.get("lr_scale", 1.0)
-        loss = loss_fn(model(**inputs), batch)
+        with autocast():  # weights and optimiser stay float32; matmuls run in bfloat16 when enabled
+            logits = model(**inputs)
+        loss = loss_fn(logits.float(), batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
@@ -218,6 +225,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
     results["training"] = {"stop_reason": stop_reason, "steps": step, "best_step": state["best_step"],
                            "train_seconds": round(train_seconds, 1), "baseline_seconds": round(baseline_seconds, 1),
                            "total_seconds": round(time.time() - t_start, 1), "history": state["history"],
+                           "precision": train_precision,
                            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads"}
     results["trained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results["data"] = [str(p) for p in args.data]
@@ -288,6 +296,7 @@ Labels an English news article as one of `diplomacy`, `reconstruction_finance`, 
 ## Training
 - epochs {args.epochs}, batch {args.batch_size}, lr {args.lr}, warm-up {args.warmup}, weight decay {args.weight_decay},
   class weights (n / (k * count)) ^ {args.class_weight_power}, early stopping on validation macro-F1 (patience {args.patience}), seed {args.seed}.
+- Computed in {tr['precision']}{' autocast (weights and optimiser state in float32)' if tr['precision'] == 'bfloat16' else ''}.
 - Stopped: {tr['stop_reason']} after {tr['steps']} steps (best at step {tr['best_step']}); {tr['train_seconds'] / 60:.1f} min
   training, {tr['total_seconds'] / 60:.1f} min in all on {tr['machine']}.
 
