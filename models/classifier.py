@@ -175,15 +175,17 @@ class TopicClassifier:
             z = self.blend_weight * z + (1 - self.blend_weight) * tfidf
         return z
 
-    def scores(self, items, batch_size: int = 32) -> np.ndarray:
-        """The blended log-probabilities before temperature, shape (n, labels)."""
+    def scores(self, items, batch_size: int = 32, tfidf_logits: np.ndarray | None = None) -> np.ndarray:
+        """The blended log-probabilities before temperature, shape (n, labels). `tfidf_logits`: the TF-IDF model's
+        decision function on `items`, when the caller already has it."""
         texts = [article_text(x) for x in items]
-        tfidf = self.baseline.decision_function(texts) if self.blend_weight < 1 else None
-        return self.blend(self.logits(texts, batch_size), tfidf)
+        if tfidf_logits is None and self.blend_weight < 1:
+            tfidf_logits = self.baseline.decision_function(texts)
+        return self.blend(self.logits(texts, batch_size), tfidf_logits)
 
-    def probabilities(self, items, batch_size: int = 32) -> np.ndarray:
+    def probabilities(self, items, batch_size: int = 32, tfidf_logits: np.ndarray | None = None) -> np.ndarray:
         """Calibrated probabilities as an array, shape (n, labels), columns in `self.labels` order."""
-        return softmax(self.scores(items, batch_size) / self.temperature, axis=1)
+        return softmax(self.scores(items, batch_size, tfidf_logits) / self.temperature, axis=1)
 
     def predict_proba(self, items, batch_size: int = 32):
         """One {label: probability} dict per text (a single str/dict/Article gives a single dict)."""

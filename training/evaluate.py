@@ -22,7 +22,7 @@ from models.base import ModelLoadError
 from models.classifier import TopicClassifier
 from models.extractive import lead_sentence, lead_words
 from models.guard import Guard
-from .metrics import classification_metrics, format_table
+from .metrics import classification_metrics, format_table, softmax
 from .rouge import rouge_scores
 
 _WORDS = re.compile(r"[a-z0-9]+")
@@ -125,11 +125,12 @@ def evaluate(models: str, data, out: str | None = None, split: str = "all", batc
         clf = TopicClassifier.from_pretrained(clf_dir)
         y = np.array([clf.labels.index(a.topic) for a in labelled])
         texts = [a.text for a in labelled]
-        result["topic"] = classification_metrics(y, clf.probabilities(texts, batch_size=batch_size), clf.labels)
         if clf.baseline is None:
             raise ModelLoadError(f"{clf_dir} has no TF-IDF baseline (baseline/); retrain with newsdesk train-classifier")
         assert clf.baseline.labels == clf.labels == list(LABELS)
-        result["topic_baseline"] = classification_metrics(y, clf.baseline.predict_proba(texts), clf.labels)
+        tfidf = clf.baseline.decision_function(texts)  # once: the baseline's scores and the blend's TF-IDF part
+        result["topic"] = classification_metrics(y, clf.probabilities(texts, batch_size, tfidf), clf.labels)
+        result["topic_baseline"] = classification_metrics(y, softmax(tfidf), clf.labels)
         print(format_table({"model": result["topic"], "tfidf_baseline": result["topic_baseline"]}))
     if summarizable:
         if (Path(models) / "summarizer" / "config.json").exists() or not labelled:
