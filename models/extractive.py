@@ -86,8 +86,8 @@ def salience(embeddings: np.ndarray, lead_weight: float = 0.15, positions=None) 
 
 
 def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45, min_words: int = 8) -> tuple[str, list[int]]:
-    """The best-scoring sentence of a usable length (and the next one when both fit in `max_words`). Sentences
-    scored -inf are not candidates."""
+    """The best-scoring sentence of a usable length (and the next one when both fit in `max_words`), without a
+    news-wire dateline ("KYIV, Ukraine (AP) — ") or leading dash. Sentences scored -inf are not candidates."""
     if not sentences:
         return "", []
     lengths = [len(s.split()) for s in sentences]
@@ -97,7 +97,7 @@ def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45,
     chosen = [best]
     if lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words:
         chosen.append(best + 1)
-    text = " ".join(sentences[i] for i in chosen)
+    text = " ".join([_LEADING_MARKS.sub("", strip_dateline(sentences[best]))] + [sentences[i] for i in chosen[1:]])
     if len(text.split()) > max_words:  # one very long sentence: cut at a word boundary
         text = " ".join(cut_words(text.split(), max_words)).rstrip(",;:") + "…"
     return text, chosen
