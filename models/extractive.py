@@ -97,7 +97,7 @@ def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45,
     chosen = [best]
     if lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words:
         chosen.append(best + 1)
-    text = " ".join([_LEADING_MARKS.sub("", strip_dateline(sentences[best]))] + [sentences[i] for i in chosen[1:]])
+    text = " ".join([strip_lead_in(sentences[best])] + [sentences[i] for i in chosen[1:]])
     if len(text.split()) > max_words:  # one very long sentence: cut at a word boundary
         text = " ".join(cut_words(text.split(), max_words)).rstrip(",;:") + "…"
     return text, chosen
@@ -119,6 +119,11 @@ def strip_dateline(sentence: str) -> str:
     if len(rest) >= 20 and (rest[0].isupper() or rest[0] in "\"“'‘") and (m.group("agency") or m.group("dash")):
         return rest
     return sentence
+
+
+def strip_lead_in(sentence: str) -> str:
+    """The sentence without a dateline (strip_dateline) or a leading dash, bullet or colon."""
+    return _LEADING_MARKS.sub("", strip_dateline(sentence))
 
 
 # a word continuing the number before it: cutting between them would change the number ("500" of "500 million")
@@ -150,7 +155,7 @@ def extractive_headline(sentence: str, max_words: int = 14) -> str:
     official said") and, as headlines do, without the articles a / an / the outside quotations; at most
     `max_words` words, never ending on a number whose scale or unit was cut off or on a word like "in", never
     leaving a quotation or bracket open, no final stop."""
-    sentence = _LEADING_MARKS.sub("", strip_dateline(sentence))
+    sentence = strip_lead_in(sentence)
     s = _ATTRIBUTION.sub("", sentence)
     if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS:
         s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ...")

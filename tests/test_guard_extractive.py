@@ -118,10 +118,15 @@ def test_select_teaser_skips_sentences_scored_minus_infinity():
              "A third sentence that the model never read because the input was cut."]
     text, idx = select_teaser(sents, np.array([-np.inf, 0.1, -np.inf]))
     assert idx[0] == 1 and text.startswith(sents[1])  # (the next sentence may follow it)
-    dated = ["DNIPRO, Ukraine (AP) — Volunteers repaired the roof of the regional hospital overnight.", sents[1]]
-    assert select_teaser(dated, np.array([1.0, 0.0]))[0] == " ".join(  # a teaser never opens on a dateline
-        ["Volunteers repaired the roof of the regional hospital overnight.", sents[1]])
     assert salience(np.eye(3), positions=[0, 5, 9])[1] > salience(np.eye(3), positions=[0, 5, 9])[2]
+
+
+def test_select_teaser_never_opens_on_a_dateline_or_dash():
+    follow = "Officials said the first crews would start work in the city next week."
+    for lead_in in ("DNIPRO, Ukraine (AP) — ", "— "):
+        sents = [lead_in + "Volunteers repaired the roof of the regional hospital overnight.", follow]
+        text, idx = select_teaser(sents, np.array([1.0, 0.0]))
+        assert idx == [0, 1] and text == "Volunteers repaired the roof of the regional hospital overnight. " + follow
 
 
 @pytest.mark.parametrize("sentence, rest", [
