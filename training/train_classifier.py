@@ -199,7 +199,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
     model.eval()
 
     # --- blend with the TF-IDF model, calibrate (validation split), score at the inference token budget ---
-    _, valid_logits = _evaluate(clf, texts["valid"], ys["valid"])
+    valid_logits = clf.logits(texts["valid"], batch_size=64)
     tfidf_logits = {split: baseline.decision_function(texts[split]) for split in ("valid", "test") if texts[split]}
     clf.baseline = baseline
     clf.blend_weight, clf.temperature = fit_blend(log_softmax(valid_logits, axis=1),
