@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data import LABELS, Article, FieldMap, iter_rows
+from data import LABELS, Article, DataError, FieldMap, iter_rows
 from data.articles import _open_bytes
 from .api import Newsdesk, load
 
@@ -168,23 +168,29 @@ def run_batch(inp, out, models=None, batch_size: int = 16, fields: FieldMap | No
             bar.update(len(records))
             pending.clear()
 
-        for row in iter_rows(inp, fmap):
-            report.read += 1
-            art = row.article
-            if row.line in done_lines or (art is not None and art.id in done_ids and art.id not in seen):
-                report.done_before += 1  # OUT has this row already (by line; by id if the input's lines moved)
-                bar.update(1)
-            elif art is None:
-                pending.append((row.line, None, _record(line=row.line, error=row.error.reason, id_=row.error.raw_id)))
-            elif art.id in seen:
-                pending.append((row.line, None, _record(
-                    line=row.line, error=f"duplicate id {art.id!r} (first at line {seen[art.id]})")))
-            else:
-                pending.append((row.line, art, None))
-            if art is not None:
-                seen.setdefault(art.id, row.line)
-            if sum(a is not None for _, a, _ in pending) >= batch_size or len(pending) >= 4 * batch_size:
+        try:
+            for row in iter_rows(inp, fmap):
+                report.read += 1
+                art = row.article
+                if row.line in done_lines or (art is not None and art.id in done_ids and art.id not in seen):
+                    report.done_before += 1  # OUT has this row already (by line; by id if the input's lines moved)
+                    bar.update(1)
+                elif art is None:
+                    pending.append((row.line, None,
+                                    _record(line=row.line, error=row.error.reason, id_=row.error.raw_id)))
+                elif art.id in seen:
+                    pending.append((row.line, None, _record(
+                        line=row.line, error=f"duplicate id {art.id!r} (first at line {seen[art.id]})")))
+                else:
+                    pending.append((row.line, art, None))
+                if art is not None:
+                    seen.setdefault(art.id, row.line)
+                if sum(a is not None for _, a, _ in pending) >= batch_size or len(pending) >= 4 * batch_size:
+                    flush()
+        except DataError:  # the file breaks off (a truncated .gz): write the rows read before, then stop
+            if pending:
                 flush()
+            raise
         if pending:
             flush()
     bar.close()

@@ -146,6 +146,24 @@ def test_batch_writes_every_row_once_with_error_records(tiny_models, tmp_path):
     assert len(records(out)) == n + 4
 
 
+def test_batch_writes_the_rows_read_before_a_file_breaks_off(tiny_models, tmp_path):
+    import gzip
+
+    from data import DataError
+
+    src, out = tmp_path / "in.jsonl.gz", tmp_path / "out.jsonl"
+    lines = "".join(json.dumps({"id": f"a{i}", "body": a.body}) + "\n" for i, a in enumerate(ARTS[:10]))
+    src.write_bytes(gzip.compress(lines.encode())[:-12])  # a truncated download: the stream ends early
+    with pytest.raises(DataError, match="in.jsonl.gz: cannot read file"):
+        run_batch(src, out, models=tiny_models, batch_size=16, progress=False)
+    recs = records(out)
+    assert len(recs) >= 5 and [r["line"] for r in recs] == list(range(1, len(recs) + 1))
+    assert all(not r["error"] and r["topic"] in LABELS for r in recs)
+    with pytest.raises(DataError):  # rerun: the rows written are skipped, the file still breaks off
+        run_batch(src, out, models=tiny_models, batch_size=16, progress=False)
+    assert records(out) == recs
+
+
 def test_batch_cli_exit_status_and_csv_round_trip(tiny_models, tmp_path, capsys):
     src = tmp_path / "in.csv"
     with open(src, "w", newline="") as fh:
