@@ -121,7 +121,10 @@ def _open_bytes(path: Path):
         raise DataError(path, None, "file not found")
     if path.is_dir():
         raise DataError(path, None, "is a directory, expected a file")
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+    try:
+        return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+    except OSError as e:  # permission denied, ...
+        raise DataError(path, None, f"cannot open: {e.strerror or e}") from None
 
 
 def _record_to_article(rec: dict, fmap: FieldMap, path: Path, line: int, require_topic: bool) -> Article:
@@ -189,6 +192,7 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
         # surrogateescape keeps undecodable bytes as markers that _record_to_article reports per row
         text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
         reader = csv.reader(text)
+        csv.field_size_limit(2**31 - 1)  # a long body is a row like any other (the default limit is 131,072 chars)
         try:
             header = next(reader, None)
             if header is None:

@@ -97,6 +97,30 @@ def test_require_topic_and_file_errors(tmp_path):
         FieldMap.parse(["colour=x"])
 
 
+def test_a_long_csv_field_is_an_ordinary_row(tmp_path):
+    body = "Word " * 40_000  # 200,000 characters: past the csv module's default field limit
+    p = tmp_path / "long.csv"
+    p.write_text(f"id,body\nlong,{body}\nshort,A short body.\n")
+    assert [(a.id, len(a.body)) for a in read_articles(p)] == [("long", len(body)), ("short", 13)]
+
+
+def test_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
+    import builtins
+
+    import data.articles
+
+    p = write_jsonl(tmp_path / "locked.jsonl", [GOOD])
+
+    def denied(path, *args, **kwargs):  # what open() raises for a file without read permission
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data.articles, "open", denied, raising=False)
+    with pytest.raises(DataError, match="locked.jsonl: cannot open: Permission denied"):
+        read_articles(p)
+    monkeypatch.setattr(data.articles, "open", builtins.open, raising=False)
+    assert len(read_articles(p)) == 1
+
+
 def test_article_validation():
     with pytest.raises(ValueError, match="no text"):
         Article(id="e", headline=" ", body="")
