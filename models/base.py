@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 
 def int8(model):
     """A copy of `model` with its linear layers dynamically quantized to int8. Activation scales are computed
@@ -66,6 +67,20 @@ _BUNDLED_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-min
 
 class ModelLoadError(RuntimeError):
     """A model or checkpoint could not be found or loaded; the message says what to do."""
+
+
+@contextlib.contextmanager
+def reading_model(directory):
+    """Turn a library's error while reading a model directory (corrupt weights, a config that does not match
+    them, an unreadable file) into a ModelLoadError that names the directory."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:
+        if isinstance(e, ModelLoadError):
+            raise
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise ModelLoadError(f"cannot load the model in {directory} ({type(e).__name__}: {first}); retrain it, "
+                             f"or copy the whole directory again") from None
 
 
 def bundled_minilm() -> Path:
@@ -124,6 +139,9 @@ def atomic_dir(target: str | os.PathLike):
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private (0700); a model directory is as readable as any other
     try:
         yield tmp
     except BaseException:
@@ -137,3 +155,12 @@ def atomic_dir(target: str | os.PathLike):
     os.replace(tmp, target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def update_dir(directory: str | os.PathLike, files: dict[str, str]) -> None:
+    """Rewrite some text files of a model directory atomically: a copy of it with the new files replaces it."""
+    directory = Path(directory)
+    with atomic_dir(directory) as tmp:
+        shutil.copytree(directory, tmp, dirs_exist_ok=True)
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")

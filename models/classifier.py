@@ -12,7 +12,6 @@ MODEL_CARD.md. Loading never unpickles. Inference runs on the CPU.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,8 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
-from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, resolve_base,
-                   resolve_precision)
+from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model,
+                   resolve_base, resolve_precision)
 from .baseline import TfidfBaseline
 
 def article_text(item) -> str:
@@ -106,16 +105,16 @@ class TopicClassifier:
         if not (directory / "model.safetensors").exists():
             raise ModelLoadError(f"{directory} has no model.safetensors (only safetensors weights are loaded)")
         quiet_transformers()
-        config = AutoConfig.from_pretrained(directory)
-        model = MeanPoolClassifier(AutoModel.from_config(config, add_pooling_layer=False), len(config.id2label))
-        model.load_state_dict(load_file(str(directory / "model.safetensors")))
-        tokenizer = AutoTokenizer.from_pretrained(directory)
+        with reading_model(directory):
+            config = AutoConfig.from_pretrained(directory)
+            model = MeanPoolClassifier(AutoModel.from_config(config, add_pooling_layer=False), len(config.id2label))
+            model.load_state_dict(load_file(str(directory / "model.safetensors")))
+            tokenizer = AutoTokenizer.from_pretrained(directory)
+            baseline_dir = directory / "baseline"
+            baseline = TfidfBaseline.load(baseline_dir) if (baseline_dir / "baseline.json").exists() else None
         extra = getattr(config, "newsdesk", None) or {}
         blend_weight = extra.get("blend_weight", 1.0)
-        baseline = None
-        if (directory / "baseline" / "baseline.json").exists():
-            baseline = TfidfBaseline.load(directory / "baseline")
-        elif blend_weight < 1:
+        if baseline is None and blend_weight < 1:
             raise ModelLoadError(f"{directory} blends in a TF-IDF model (blend_weight {blend_weight}) but has no "
                                  f"baseline/ folder; copy the whole model directory, or retrain")
         if precision == "int8":
@@ -201,7 +200,3 @@ class TopicClassifier:
         labels = [self.labels[i] for i in probs.argmax(axis=1)]
         return labels[0] if single else labels
 
-
-def read_metrics(directory) -> dict:
-    path = Path(directory) / "metrics.json"
-    return json.loads(path.read_text()) if path.exists() else {}

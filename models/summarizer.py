@@ -28,7 +28,7 @@ from transformers import (AutoConfig, AutoModel, AutoModelForSeq2SeqLM, AutoToke
 from transformers.modeling_outputs import BaseModelOutput
 
 from .base import (ModelLoadError, atomic_dir, fp16_weights, int8, load_pretrained, quiet_transformers,
-                   resolve_base, resolve_precision)
+                   reading_model, resolve_base, resolve_precision)
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser,
                          split_sentences)
 from .guard import Guard
@@ -215,18 +215,19 @@ class Summarizer:
         if not (directory / "model.safetensors").exists():
             raise ModelLoadError(f"{directory} has no model.safetensors (only safetensors weights are loaded)")
         quiet_transformers()
-        config = AutoConfig.from_pretrained(directory)
-        extra = getattr(config, "newsdesk", None) or {}
-        if extra.get("control", "decoder_token") == "prefix":
-            model = AutoModelForSeq2SeqLM.from_pretrained(directory, use_safetensors=True)
-        else:
-            model = EncoderDecoderModel.from_pretrained(directory, use_safetensors=True)
-        tokenizer = AutoTokenizer.from_pretrained(directory)
-        casing_file = directory / "casing.json"
-        casing = json.loads(casing_file.read_text(encoding="utf-8")) if casing_file.exists() else {}
-        settings = GenerationSettings(**extra.get("generation", {}))
-        vocab_file = directory / "output_vocab.json"
-        output_vocab = json.loads(vocab_file.read_text()) if vocab_file.exists() else None
+        with reading_model(directory):
+            config = AutoConfig.from_pretrained(directory)
+            extra = getattr(config, "newsdesk", None) or {}
+            if extra.get("control", "decoder_token") == "prefix":
+                model = AutoModelForSeq2SeqLM.from_pretrained(directory, use_safetensors=True)
+            else:
+                model = EncoderDecoderModel.from_pretrained(directory, use_safetensors=True)
+            tokenizer = AutoTokenizer.from_pretrained(directory)
+            casing_file = directory / "casing.json"
+            casing = json.loads(casing_file.read_text(encoding="utf-8")) if casing_file.exists() else {}
+            settings = GenerationSettings(**extra.get("generation", {}))
+            vocab_file = directory / "output_vocab.json"
+            output_vocab = json.loads(vocab_file.read_text()) if vocab_file.exists() else None
         return cls(model, tokenizer, settings, casing, precision=precision, control=extra.get("control", "decoder_token"),
                    output_vocab=output_vocab, encoder_precision=extra.get("encoder_precision", "int8"))
 

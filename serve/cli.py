@@ -7,6 +7,7 @@ import os
 import sys
 
 from data import DataError
+from data.articles import FIELDS
 from models.base import DEFAULT_BASE, ModelLoadError, models_dir
 
 
@@ -17,7 +18,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _data_flags(p: argparse.ArgumentParser, skip_bad: bool = True) -> None:
     p.add_argument("--field", action="append", default=[], metavar="FIELD=COLUMN", dest="fields",
-                   help="read FIELD (id, headline, teaser, body, topic, date, source) from COLUMN; repeatable")
+                   help=f"read FIELD ({', '.join(FIELDS)}) from COLUMN; repeatable")
     if skip_bad:
         p.add_argument("--skip-bad", action="store_true", help="skip and count bad rows instead of stopping")
 
@@ -138,6 +139,9 @@ def main(argv=None) -> int:
             from models.summarizer import Summarizer
             bad = []
             articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+            for a in articles:
+                if not a.body:
+                    print(f"skipped {a.id}: no body to summarize", file=sys.stderr)
             articles = [a for a in articles if a.body][: args.limit or None]
             summ = Summarizer.from_pretrained(os.path.join(args.models, "summarizer"))
             for article, s in zip(articles, summ.summarize([a.body for a in articles])):
@@ -175,7 +179,7 @@ def main(argv=None) -> int:
             from serve.app import serve
             serve(args.models, host=args.host, port=args.port)
         return 0
-    except (DataError, ModelLoadError, ValueError, FileNotFoundError) as e:
+    except (DataError, ModelLoadError, ValueError, OSError) as e:  # OSError: unreadable or unwritable paths
         print(f"newsdesk {args.command}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

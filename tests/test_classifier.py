@@ -231,6 +231,28 @@ def test_cli_reports_errors_clearly(tmp_path, capsys):
         tc.train_classifier(tc.ClassifierArgs(models=str(tmp_path / "m"), train_precision="int8", **FAST))
 
 
+def test_a_damaged_model_directory_is_a_model_load_error(trained, tmp_path, capsys):
+    import shutil
+
+    models, _ = trained
+    d = tmp_path / "m" / "classifier"
+    shutil.copytree(models / "classifier", d)
+    (d / "model.safetensors").write_bytes(b"not safetensors at all")
+    with pytest.raises(ModelLoadError, match=f"cannot load the model in {d} .*retrain it"):
+        TopicClassifier.from_pretrained(d)
+    assert cli(["classify", "--models", str(d.parent), str(SAMPLES), "--limit", "1"]) == 2
+    assert f"cannot load the model in {d}" in capsys.readouterr().err
+
+
+def test_model_directories_are_readable_like_any_other(trained):
+    import os
+
+    models, _ = trained
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (models / "classifier").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
 def test_base_model_resolution(monkeypatch, tmp_path):
     from transformers import AutoConfig
     assert resolve_base("minilm") == str(bundled_minilm()) == resolve_base(None)

@@ -249,6 +249,16 @@ def test_evaluate_cli_reports_headline_and_teaser(models, tmp_path):
     assert "topic" in r and "topic_baseline" in r
 
 
+def test_summarize_cli_names_the_articles_it_cannot_summarize(models, tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "has-body", "body": ARTS[0].body}) + "\n" +
+                   json.dumps({"id": "headline-only", "headline": "Envoys meet in Geneva"}) + "\n")
+    assert cli(["summarize", "--models", str(models), str(src), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["has-body"]
+    assert "skipped headline-only: no body to summarize" in err
+
+
 def test_fallback_embeddings_are_spans_of_the_model_input(summarizer):
     """Sentence embeddings for the extractive teaser are means over each kept sentence's tokens in the encoder
     input, so the tokens of the joined input must be the sentences' tokens end to end."""

@@ -4,7 +4,8 @@ Output JSON (stable names; outside checks read them). Each section appears when 
     "topic", "topic_baseline": rows with a topic label: n, accuracy, macro_f1, ece,
         per_class {label: {precision, recall, f1, support}}, confusion_matrix (rows true, columns predicted), labels
     "headline", "teaser": rows with a body and that reference: n, rouge1, rouge2, rougeL (F1, 0-1, stemmed),
-        mean_words, novel_word_share, unsupported_share (after the guard), fallback_share, and extras
+        mean_words, novel_word_share, unsupported_share (after the guard), fallback_share (outputs written by the
+        extractive path: the guard's fallback, or the path chosen at training), sources (count per path), and extras
     "headline_lead" (first 12 words), "headline_extractive" (the fallback: the lead sentence's main clause),
     "teaser_lead" (first sentence), "teaser_extractive" (the selector): the same keys
 """
@@ -127,7 +128,9 @@ def evaluate(models: str, data, out: str | None = None, split: str = "all", batc
         texts = [a.text for a in labelled]
         if clf.baseline is None:
             raise ModelLoadError(f"{clf_dir} has no TF-IDF baseline (baseline/); retrain with newsdesk train-classifier")
-        assert clf.baseline.labels == clf.labels == list(LABELS)
+        if not clf.baseline.labels == clf.labels == list(LABELS):
+            raise ModelLoadError(f"{clf_dir}: labels {clf.labels} (TF-IDF model: {clf.baseline.labels}) are not "
+                                 f"newsdesk's {list(LABELS)}; retrain with newsdesk train-classifier")
         tfidf = clf.baseline.decision_function(texts)  # once: the baseline's scores and the blend's TF-IDF part
         result["topic"] = classification_metrics(y, clf.probabilities(texts, batch_size, tfidf), clf.labels)
         result["topic_baseline"] = classification_metrics(y, softmax(tfidf), clf.labels)
