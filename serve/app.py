@@ -72,10 +72,12 @@ def build_app(desk: Newsdesk | None = None) -> gr.Blocks:
         lines.append("Models: " + ", ".join(f"`{k}` {v}" for k, v in p.models.items()))
         return "\n".join(lines)
 
+    outputs = tempfile.TemporaryDirectory(prefix="newsdesk-batch-")  # results files; removed when the app is
+
     def batch(path, fmt: str, progress=gr.Progress(track_tqdm=True)):
         if not path:
             raise gr.Error("Upload a JSONL, JSONL.gz or CSV file first.")
-        out = Path(tempfile.mkdtemp(prefix="newsdesk-")) / f"{Path(path).name.split('.')[0]}.newsdesk.{fmt}"
+        out = Path(tempfile.mkdtemp(dir=outputs.name)) / f"{Path(path).name.split('.')[0]}.newsdesk.{fmt}"
         try:
             report = run_batch(path, out, desk=desk, progress=True)
         except ValueError as e:  # DataError included: names the file and line
@@ -109,10 +111,13 @@ def build_app(desk: Newsdesk | None = None) -> gr.Blocks:
             result = gr.File(label="Results")
             summary = gr.Markdown()
 
-        event = go.click(predict, [article, own], [topic, headline, teaser], api_name="predict")
-        event.then(explain, [article, own], provenance, api_name="explain")
-        run_btn.click(batch, [upload, fmt], [result, summary], api_name="batch")
-    app.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
+        # One queue for all three endpoints (one concurrency group): a request has both cores and the models
+        # to itself (gradio otherwise gives each event a group of its own).
+        one = {"concurrency_id": "models", "concurrency_limit": 1}
+        event = go.click(predict, [article, own], [topic, headline, teaser], api_name="predict", **one)
+        event.then(explain, [article, own], provenance, api_name="explain", **one)
+        run_btn.click(batch, [upload, fmt], [result, summary], api_name="batch", **one)
+    app.queue(max_size=QUEUE_SIZE)
     return app
 
 

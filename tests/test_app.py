@@ -30,6 +30,9 @@ def client(app):
 def test_served_on_loopback_with_a_bounded_queue(app):
     assert app.server_name == "127.0.0.1"
     assert app._queue.max_size == QUEUE_SIZE
+    # one queue: /predict, /explain and /batch share one concurrency group of one (the models and both cores)
+    fns = [f for f in app.fns.values() if f.api_name in ("predict", "explain", "batch")]
+    assert len(fns) == 3 and {(f.concurrency_id, f.concurrency_limit) for f in fns} == {("models", 1)}
     assert app.local_url.startswith("http://127.0.0.1:")
 
 
