@@ -50,14 +50,14 @@ def lead_sentence(body: str) -> str:
 class SentenceEncoder:
     """all-MiniLM-L6-v2 sentence embeddings (mean pooling, unit length), int8 on CPU."""
 
-    def __init__(self, model_dir=None, quantize: bool = True):
+    def __init__(self, model_dir=None):
         from transformers import AutoModel, AutoTokenizer
 
         from .base import int8, load_pretrained, resolve_base
         where = resolve_base(model_dir)
         self.tokenizer = load_pretrained(AutoTokenizer, where)
         model = load_pretrained(AutoModel, where, add_pooling_layer=False).eval()
-        self.model = int8(model) if quantize else model
+        self.model = int8(model)
 
     @torch.inference_mode()
     def encode(self, sentences: list[str], batch_size: int = 64) -> np.ndarray:

@@ -71,8 +71,9 @@ def load_test(models: str, bodies: list[str], clients: int = 8, seconds: float =
     from gradio_client import Client
 
     port = free_port()
+    log = tempfile.TemporaryFile("w+")  # the server's stderr: a pipe nobody reads would fill and stall it
     server = subprocess.Popen([sys.executable, "-m", "serve.cli", "serve", "--models", models, "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.DEVNULL, stderr=log, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + 180
@@ -82,7 +83,8 @@ def load_test(models: str, bodies: list[str], clients: int = 8, seconds: float =
                 break
             except Exception:
                 if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"the demo did not start: {server.stderr.read()[-2000:]}")
+                    log.seek(0)
+                    raise RuntimeError(f"the demo did not start: {log.read()[-2000:]}")
                 time.sleep(1)
         Client(url, verbose=False).predict(bodies[0], "", api_name="/predict")  # warm-up
         latencies, errors, lock = [], [], threading.Lock()
@@ -112,7 +114,11 @@ def load_test(models: str, bodies: list[str], clients: int = 8, seconds: float =
         wall = time.time() - t0
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
     return {"clients": clients, "seconds": round(wall, 1), "requests": len(latencies), "errors": len(errors),
             "error_examples": sorted(set(errors))[:3], "p50_ms": pct(latencies, 0.5) if latencies else None,
             "p95_ms": pct(latencies, 0.95) if latencies else None, "max_ms": round(max(latencies), 1) if latencies else None,

@@ -28,7 +28,8 @@ START, END = "<!-- bench-classifier:start -->", "<!-- bench-classifier:end -->"
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
                platform.processor() or "unknown CPU")
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
@@ -74,7 +75,7 @@ def time_inference(clf: TopicClassifier, texts, batch_size=32, single=30) -> tup
     tokens = [min(len(ids), clf.max_length) for ids in clf.tokenizer(texts, truncation=True,
                                                                         max_length=clf.max_length)["input_ids"]]
     return {"articles_per_s": round(batched, 1), "batch_size": batch_size, "n": len(texts),
-            "blend_weight": clf.blend_weight,
+            "blend_weight": clf.blend_weight, "max_length": clf.max_length,
             "mean_tokens": round(statistics.mean(tokens), 1),
             "share_at_token_budget": round(sum(t == clf.max_length for t in tokens) / len(tokens), 3),
             "latency_ms_p50": round(lat[len(lat) // 2], 1), "latency_ms_p95": round(lat[int(len(lat) * 0.95) - 1], 1)}, probs
@@ -160,7 +161,7 @@ fitted on the validation split: {r['blend_weight']:.1f}.
 Training: {tr['train_seconds'] / 60:.1f} min fine-tuning, {tr['total_seconds'] / 60:.1f} min in all (reading, baseline,
 blend fit and calibration, valid and test scoring, writing); stopped: {tr['stop_reason']}.
 
-Inference on the {s32['n']} test articles (mean {s32['mean_tokens']} tokens, {100 * s32['share_at_token_budget']:.0f}% cut at the {256}-token budget),
+Inference on the {s32['n']} test articles (mean {s32['mean_tokens']} tokens, {100 * s32['share_at_token_budget']:.0f}% cut at the {s32['max_length']}-token budget),
 encoder and TF-IDF blend as served (the TF-IDF part alone takes {r['tfidf_ms_per_article']} ms per article, batched),
 by the encoder's `precision` (`TopicClassifier.from_pretrained(dir, precision=...)`; the default "auto" is bfloat16
 where the CPU has native bfloat16, as this one does, else float32):

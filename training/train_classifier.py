@@ -237,7 +237,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
         (tmp / "metrics.json").write_text(json.dumps(results, indent=2))
         plot_confusion(results[report_split]["topic"], tmp / "confusion_matrix.png",
                        f"{report_split} split, macro-F1 {results[report_split]['topic']['macro_f1']:.3f}")
-        (tmp / "MODEL_CARD.md").write_text(model_card(results, args))
+        (tmp / "MODEL_CARD.md").write_text(model_card(results, args, tfidf_chars=baseline.max_chars))
     remove_checkpoint(ckpt_dir)
     print(f"\n{report_split} split ({stop_reason}, {train_seconds / 60:.1f} min training):")
     print(format_table({"blend (served)": results[report_split]["topic"], "encoder": results[report_split]["topic_encoder"],
@@ -267,7 +267,7 @@ def plot_confusion(metrics: dict, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def model_card(results: dict, args: ClassifierArgs) -> str:
+def model_card(results: dict, args: ClassifierArgs, tfidf_chars: int) -> str:
     split = results["reported_split"]
     m, e, b = (results[split][k] for k in ("topic", "topic_encoder", "topic_baseline"))
     rows = "\n".join(f"| {lab} | {m['per_class'][lab]['precision']:.3f} | {m['per_class'][lab]['recall']:.3f} | "
@@ -315,8 +315,9 @@ Labels an English news article as one of `diplomacy`, `reconstruction_finance`, 
 Confusion matrix: `confusion_matrix.png`; everything above in `metrics.json`.
 
 ## Limits
-- Trained on English news about the Russia-Ukraine war (2021-2024); other domains and languages are out of scope.
+- Trained on the English news files listed under Data; other domains and languages are out of scope.
 - `reconstruction_finance` is rare in real data and has few test examples: its F1 is noisy.
 - Articles mixing topics get the label of the dominant one; probabilities show the runner-up.
-- Text past the token budget is not read.
+- The encoder reads the first {args.max_length} tokens, the TF-IDF model the first {tfidf_chars:,} characters;
+  the rest of a long article is not read.
 """
