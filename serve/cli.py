@@ -139,10 +139,11 @@ def main(argv=None) -> int:
             from models.summarizer import Summarizer
             bad = []
             articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+            articles = articles[: args.limit] if args.limit else articles
             for a in articles:
                 if not a.body:
                     print(f"skipped {a.id}: no body to summarize", file=sys.stderr)
-            articles = [a for a in articles if a.body][: args.limit or None]
+            articles = [a for a in articles if a.body]
             summ = Summarizer.from_pretrained(os.path.join(args.models, "summarizer"))
             for article, s in zip(articles, summ.summarize([a.body for a in articles])):
                 if args.json:

@@ -105,8 +105,6 @@ def test_a_long_csv_field_is_an_ordinary_row(tmp_path):
 
 
 def test_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
-    import builtins
-
     import data.articles
 
     p = write_jsonl(tmp_path / "locked.jsonl", [GOOD])
@@ -117,7 +115,7 @@ def test_an_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
     monkeypatch.setattr(data.articles, "open", denied, raising=False)
     with pytest.raises(DataError, match="locked.jsonl: cannot open: Permission denied"):
         read_articles(p)
-    monkeypatch.setattr(data.articles, "open", builtins.open, raising=False)
+    monkeypatch.undo()
     assert len(read_articles(p)) == 1
 
 
