@@ -85,17 +85,34 @@ def salience(embeddings: np.ndarray, lead_weight: float = 0.15, positions=None) 
     return embeddings @ centroid + lead_weight / (1.0 + positions)
 
 
+# What a reader should not meet out of context: the site's furniture ("Sign up for our newsletter"), or a sentence
+# that leans on the one before it for its subject or its point ("He said ...", "But ...").
+_BOILERPLATE = re.compile(r"\b(?:sign(?:ing)? up|subscribe|newsletter|click here|read more|follow us|all rights reserved|"
+                          r"copyright|forwarded this|download (?:the|our) app|advertisement)\b|©", re.I)
+_LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
+                         r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
+                         r"year|spring|summer|autumn|fall|winter)\b))\b)")  # "(For full coverage, see ...)" too
+
+
+def stands_alone(sentence: str) -> bool:
+    """Whether a sentence can open a teaser: not site furniture, not leaning on the sentence before it."""
+    return not _BOILERPLATE.search(sentence) and not _LEANS_BACK.match(strip_lead_in(sentence))
+
+
 def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45, min_words: int = 8) -> tuple[str, list[int]]:
-    """The best-scoring sentence of a usable length (and the next one when both fit in `max_words`), without a
-    news-wire dateline ("KYIV, Ukraine (AP) — ") or leading dash. Sentences scored -inf are not candidates."""
+    """The best-scoring sentence of a usable length that stands alone (and the next one when both fit in
+    `max_words`), without a news-wire dateline ("KYIV, Ukraine (AP) — ") or leading dash. Sentences scored -inf
+    are not candidates; the length and standing-alone preferences give way when no sentence meets them."""
     if not sentences:
         return "", []
     lengths = [len(s.split()) for s in sentences]
     scored = [i for i in range(len(sentences)) if np.isfinite(scores[i])] or list(range(len(sentences)))
     usable = [i for i in scored if min_words <= lengths[i] <= max_words] or scored
+    usable = [i for i in usable if stands_alone(sentences[i])] or usable
     best = max(usable, key=lambda i: scores[i])
     chosen = [best]
-    if lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words:
+    if (lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words
+            and not _BOILERPLATE.search(sentences[best + 1])):
         chosen.append(best + 1)
     text = " ".join([strip_lead_in(sentences[best])] + [sentences[i] for i in chosen[1:]])
     if len(text.split()) > max_words:  # one very long sentence: cut at a word boundary
@@ -108,7 +125,7 @@ _DATELINE = re.compile(
     r"^(?P<place>[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,2}(?:,\s*(?!" + _MONTH + r"\s+\d)[A-Z][a-z]*\.?)?)?"  # KYIV, Ukraine
     r"(?P<date>,?\s+" + _MONTH + r"\s+\d{1,2}[.,]?)?"                                # , April 17
     r"(?P<agency>\s*\([^()]{2,40}\)|\s*/[A-Za-z-]+/\.?)?"                              # (Xinhua) / /TASS/.
-    r"(?P<dash>\s+(?:--|—|–|-))?(?:\s+|(?<=\))(?=[A-Z\"“]))")                          # or "(CNN)The ..."
+    r"(?P<dash>\s+(?:--|—|―|–|-))?(?:\s+|(?<=\))(?=[A-Z\"“]))")                          # or "(CNN)The ..."
 
 
 def strip_dateline(sentence: str) -> str:
@@ -147,7 +164,7 @@ _OPENERS = {"in", "on", "at", "during", "after", "before", "following", "speakin
 _WEEKDAY = re.compile(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
                       r"(?: (?:morning|afternoon|evening|night))?\b")
 _PAIRS = {'"': '"', "“": "”", "(": ")", "«": "»"}
-_LEADING_MARKS = re.compile(r"^[\s\-–—:*•·>|]+")  # "— Graphic footage: ...", "* As ..."
+_LEADING_MARKS = re.compile(r"^[\s\-–—―:*•·>|]+")  # "— Graphic footage: ...", "* As ..."
 
 
 def extractive_headline(sentence: str, max_words: int = 14) -> str:

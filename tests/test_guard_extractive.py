@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from models.extractive import (cut_to_budget, extractive_headline, lead_sentence, lead_words, salience,
-                               select_teaser, split_sentences, strip_dateline)
+                               select_teaser, split_sentences, stands_alone, strip_dateline)
 from models.guard import Guard, quantities
 
 ARTICLE = ("The World Bank will provide $200 million over the next five years to prepare Ukrainian projects for "
@@ -129,6 +129,20 @@ def test_select_teaser_never_opens_on_a_dateline_or_dash():
         assert idx == [0, 1] and text == "Volunteers repaired the roof of the regional hospital overnight. " + follow
 
 
+def test_a_teaser_opens_on_a_sentence_that_stands_alone():
+    sents = ["Sign up for our morning newsletter to get the day's stories delivered to your inbox.",
+             "He said the repairs would take at least three more months to complete.",
+             "But the ministry warned that the work depends on the weather this winter.",
+             "(For full coverage of the talks, see our special report on the summit.)",
+             "Crews began rebuilding the Irpin bridge on Monday with funds from the city budget.",
+             "Subscribe to read more stories like this one from our correspondents today."]
+    text, idx = select_teaser(sents, np.array([5.0, 4.0, 3.0, 2.5, 1.0, 0.0]))
+    assert idx == [4] and text == sents[4]  # best scored of those that stand alone; furniture never follows
+    assert select_teaser(sents[:3], np.array([1.0, 2.0, 3.0]))[1][0] == 2  # none stands alone: the best of all
+    assert stands_alone("This morning, the Labor Department will report new figures on jobs.")
+    assert not stands_alone("This is what the minister promised in the spring.")
+
+
 @pytest.mark.parametrize("sentence, rest", [
     ("LVIV, March 9 (Wirenews) -- City officials opened a third shelter for families from the east.",
      "City officials opened a third shelter for families from the east."),
@@ -138,6 +152,8 @@ def test_select_teaser_never_opens_on_a_dateline_or_dash():
      "Volunteers repaired the roof of the regional hospital overnight."),
     ("Warsaw — The Polish government announced new rail links to the border crossing.",
      "The Polish government announced new rail links to the border crossing."),
+    ("WASHINGTON ― Senators agreed on a new round of aid for the reconstruction of bridges.",  # U+2015 bar
+     "Senators agreed on a new round of aid for the reconstruction of bridges."),
     ("ZAPORIZHZHIA, May 4. /NEWSWIRE/. Power returned to most homes in the city by noon.",
      "Power returned to most homes in the city by noon."),
     ("(Wirenews)The city council approved the new budget for school repairs.",
