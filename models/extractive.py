@@ -88,15 +88,22 @@ def salience(embeddings: np.ndarray, lead_weight: float = 0.15, positions=None) 
 # What a reader should not meet out of context: the site's furniture ("Sign up for our newsletter"), or a sentence
 # that leans on the one before it for its subject or its point ("He said ...", "But ...").
 _BOILERPLATE = re.compile(r"\b(?:sign(?:ing)? up|subscribe|newsletter|click here|read more|follow us|all rights reserved|"
-                          r"copyright|forwarded this|download (?:the|our) app|advertisement)\b|©", re.I)
+                          r"copyright|forwarded this|download (?:the|our) app|advertisement|can ?not be played)\b|©",
+                          re.I)
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
                          r"year|spring|summer|autumn|fall|winter)\b))\b)")  # "(For full coverage, see ...)" too
 
 
+def is_furniture(sentence: str) -> bool:
+    """Whether a sentence belongs to the site, not the story ("Sign up for our newsletter", "This video can not be
+    played")."""
+    return bool(_BOILERPLATE.search(sentence))
+
+
 def stands_alone(sentence: str) -> bool:
     """Whether a sentence can open a teaser: not site furniture, not leaning on the sentence before it."""
-    return not _BOILERPLATE.search(sentence) and not _LEANS_BACK.match(strip_lead_in(sentence))
+    return not is_furniture(sentence) and not _LEANS_BACK.match(strip_lead_in(sentence))
 
 
 def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45, min_words: int = 8) -> tuple[str, list[int]]:
@@ -112,7 +119,7 @@ def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45,
     best = max(usable, key=lambda i: scores[i])
     chosen = [best]
     if (lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words
-            and not _BOILERPLATE.search(sentences[best + 1])):
+            and not is_furniture(sentences[best + 1])):
         chosen.append(best + 1)
     text = " ".join([strip_lead_in(sentences[best])] + [sentences[i] for i in chosen[1:]])
     if len(text.split()) > max_words:  # one very long sentence: cut at a word boundary

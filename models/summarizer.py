@@ -29,7 +29,7 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from .base import (ModelLoadError, atomic_dir, fp16_weights, int8, load_pretrained, quiet_transformers,
                    reading_model, resolve_base, resolve_precision)
-from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser,
+from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser, is_furniture,
                          split_sentences)
 from .guard import Guard
 
@@ -536,7 +536,8 @@ class Summarizer:
     def extractive_headline(self, sentences: list[str]) -> tuple[str, int]:
         """The extractive headline (the fallback, and a baseline in evaluate): the main clause of the lead (first
         real) sentence, and that sentence's index."""
-        lead = next((i for i, x in enumerate(sentences) if len(x.split()) >= 6), 0)
+        real = [i for i, x in enumerate(sentences) if len(x.split()) >= 6]
+        lead = next((i for i in real[:3] if not is_furniture(sentences[i])), real[0] if real else 0)
         return extractive_headline(sentences[lead], self.settings.headline_max_words), lead
 
     def extractive_teaser(self, sentences: list[str], keep: list[int] | None = None,

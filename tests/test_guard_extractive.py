@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from models.extractive import (cut_to_budget, extractive_headline, lead_sentence, lead_words, salience,
+from models.extractive import (cut_to_budget, extractive_headline, is_furniture, lead_sentence, lead_words, salience,
                                select_teaser, split_sentences, stands_alone, strip_dateline)
 from models.guard import Guard, quantities
 
@@ -141,6 +141,7 @@ def test_a_teaser_opens_on_a_sentence_that_stands_alone():
     assert select_teaser(sents[:3], np.array([1.0, 2.0, 3.0]))[1][0] == 2  # none stands alone: the best of all
     assert stands_alone("This morning, the Labor Department will report new figures on jobs.")
     assert not stands_alone("This is what the minister promised in the spring.")
+    assert is_furniture("This video can not be played Watch: the mayor opens the bridge.")
 
 
 @pytest.mark.parametrize("sentence, rest", [

@@ -202,6 +202,8 @@ def test_extractive_headline_comes_from_the_lead_sentence(summarizer):
     assert s.headline_source == "extractive" and s.headline == "Council of Lviv approved new budget for school repairs"
     assert 1 in s.evidence and s.teaser_source == "extractive"
     assert {"headline: extractive fallback", "teaser: extractive fallback"} <= set(s.warnings)
+    furniture = "Sign up for our weekly newsletter to get the best stories in your inbox. " + body
+    assert summarizer.extractive_headline(summarizer.prepare(furniture)[1])[0] == s.headline
 
 
 def test_repetitive_candidates_are_rejected(summarizer):
