@@ -34,8 +34,8 @@ class TfidfBaseline:
 
     def fit(self, texts, labels, seed: int = 0) -> "TfidfBaseline":
         texts = self._clip(texts)
-        self.vectorizers = {k: TfidfVectorizer(**params).fit(texts) for k, params in _VECTORIZERS.items()}
-        X = self._features(texts)
+        self.vectorizers = {k: TfidfVectorizer(**params) for k, params in _VECTORIZERS.items()}
+        X = hstack([self.vectorizers[k].fit_transform(texts) for k in _VECTORIZERS]).tocsr()  # one pass over texts
         y = np.array([self.labels.index(label) for label in labels])
         clf = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced", random_state=seed)
         clf.fit(X, y)
