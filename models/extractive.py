@@ -87,9 +87,11 @@ def salience(embeddings: np.ndarray, lead_weight: float = 0.15, positions=None) 
 
 # What a reader should not meet out of context: the site's furniture ("Sign up for our newsletter"), or a sentence
 # that leans on the one before it for its subject or its point ("He said ...", "But ...").
-_BOILERPLATE = re.compile(r"\b(?:sign(?:ing)? up|subscribe|newsletter|click here|read more|follow us|all rights reserved|"
-                          r"copyright|forwarded this|download (?:the|our) app|advertisement|can ?not be played)\b|©",
-                          re.I)
+_FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and "an advertisement for recruits" are news
+    r"\bnewsletters?\b|\bsign(?:ing)? up (?:here|now|today|to (?:get|receive)|for (?:our|the|a) (?:free |daily |weekly )?"
+    r"(?:newsletter|email|alerts?))|\bsubscribe (?:now|today|here|to (?:our|this|read|get|receive))|\bclick here\b|^read more\b|"
+    r"\bfollow us\b|\ball rights reserved\b|©|\bforwarded this\b|\bdownload (?:the|our) app\b|^advertisement\b|"
+    r"\bcan ?not be played\b", re.I)
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
                          r"year|spring|summer|autumn|fall|winter)\b))\b)")  # "(For full coverage, see ...)" too
@@ -98,7 +100,7 @@ _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|It
 def is_furniture(sentence: str) -> bool:
     """Whether a sentence belongs to the site, not the story ("Sign up for our newsletter", "This video can not be
     played")."""
-    return bool(_BOILERPLATE.search(sentence))
+    return bool(_FURNITURE.search(sentence))
 
 
 def stands_alone(sentence: str) -> bool:

@@ -29,7 +29,7 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from .base import (ModelLoadError, atomic_dir, fp16_weights, int8, load_pretrained, quiet_transformers,
                    reading_model, resolve_base, resolve_precision)
-from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, salience, select_teaser, is_furniture,
+from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, is_furniture, salience, select_teaser,
                          split_sentences)
 from .guard import Guard
 

@@ -142,6 +142,10 @@ def test_a_teaser_opens_on_a_sentence_that_stands_alone():
     assert stands_alone("This morning, the Labor Department will report new figures on jobs.")
     assert not stands_alone("This is what the minister promised in the spring.")
     assert is_furniture("This video can not be played Watch: the mayor opens the bridge.")
+    for news in ("Thousands of volunteers sign up to fight in the territorial defence units.",
+                 "Kyiv does not subscribe to the idea of a frozen conflict, the minister said.",
+                 "A television advertisement calls on men to join the army for a monthly wage."):
+        assert not is_furniture(news) and stands_alone(news)
 
 
 @pytest.mark.parametrize("sentence, rest", [
