@@ -75,9 +75,9 @@ def reading_model(directory):
     them, an unreadable file) into a ModelLoadError that names the directory."""
     try:
         yield
+    except ModelLoadError:
+        raise
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:
-        if isinstance(e, ModelLoadError):
-            raise
         first = str(e).splitlines()[0] if str(e) else ""
         raise ModelLoadError(f"cannot load the model in {directory} ({type(e).__name__}: {first}); retrain it, "
                              f"or copy the whole directory again") from None
