@@ -68,6 +68,12 @@ def is_unit(tok, inside_quote: np.ndarray) -> bool:
         if text.count(o) != text.count(c):
             return False  # a bracket would be left open
     lemma = tok.lower_
+    if tok.head.lower_ in _KEEP_PREPS or tok.head.pos_ == "ADP":
+        return False  # "to X" of "according to X", "of" of "because of"
+    if (start > 0 and doc_hyphen(tok.doc, start - 1)) or (end < len(tok.doc) and doc_hyphen(tok.doc, end)):
+        return False  # part of a hyphenated word ("US-supplied")
+    if tok.dep_ == "npadvmod" and tok.head.pos_ not in ("VERB", "AUX"):
+        return False
     if tok.dep_ == "advmod":
         return lemma not in KEEP_ADVERBS and tok.head.pos_ in ("VERB", "AUX") and not any(
             t.dep_ == "neg" for t in tok.subtree)
@@ -80,6 +86,12 @@ def is_unit(tok, inside_quote: np.ndarray) -> bool:
     if any(t.dep_ == "neg" for t in tok.subtree) and tok.dep_ in ("advcl", "conj"):
         return True  # a negated side clause may go whole; negation inside what stays is kept
     return True
+
+
+def doc_hyphen(doc, i: int) -> bool:
+    """Whether token i is a hyphen joining words without spaces."""
+    t = doc[i]
+    return t.text in ("-", "–") and not t.whitespace_ and (i == 0 or not doc[i - 1].whitespace_)
 
 
 def units(doc) -> list:
@@ -162,52 +174,49 @@ class Compression:
     deleted: int              # units deleted
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p) - math.log(1 - p)
+
+
 def compressions(doc, probs: np.ndarray, unit_toks: list, max_words: int, min_words: int = 4, k: int = 6,
-                 protect=()) -> list[Compression]:
-    """The k most probable deletion sets whose output has at most `max_words` words (fewest words first when none
-    fits): units are taken in order of deletion probability; every unit over 0.5 goes, then more until it fits."""
+                 threshold: float = 0.5, word_reward: float = 0.0, max_units: int = 12) -> list[Compression]:
+    """The k best deletion sets whose output has `min_words`..`max_words` words (the shortest when none fits).
+    A set scores the log-odds of its units' deletion, less those of `threshold`, plus `word_reward` per word
+    kept; every set of the `max_units` most probable units is tried (a unit inside another chosen one adds
+    nothing, so such sets are skipped). Sets that would open on the verb ("Are the missions ...") are skipped."""
     n = len(doc)
-    protect = set(protect)
-    cand = [(p, t) for p, t in zip(probs, unit_toks) if not (set(range(*_span(t))) & protect)]
-    order = sorted(range(len(cand)), key=lambda i: -cand[i][0])
     words = np.array([not t.is_punct for t in doc])
-    out, seen = [], set()
-    gone = np.zeros(n, dtype=bool)
-    chosen = []
-    base = sum(math.log(1 - min(p, 1 - 1e-6)) for p, _ in cand)
-    score = base
-    steps = [(None, score)]
-    for i in order:
-        p, t = cand[i]
-        s, e = _span(t)
-        if gone[s:e].all():
-            continue
-        chosen.append(t)
-        score += math.log(max(p, 1e-6)) - math.log(1 - min(p, 1 - 1e-6))
-        steps.append((list(chosen), score))
-    results = []
+    cand = sorted(zip(probs, unit_toks), key=lambda x: -x[0])[:max_units]
+    spans = [_span(t) for _, t in cand]
+    inside = [[j for j in range(len(cand)) if j != i and spans[j][0] <= spans[i][0] and spans[i][1] <= spans[j][1]]
+              for i in range(len(cand))]
+    gains = [_logit(p) - _logit(threshold) for p, _ in cand]
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     first = next((t.i for t in doc if not t.is_punct), 0)
-    for ch, sc in steps:
-        g = deleted_tokens(doc, ch or [])
-        keep = ~g
-        lead = next((t for t in doc if keep[t.i] and not t.is_punct), None)
-        if root is not None and lead is not None and lead.i != first and (lead == root or lead.head == root and lead.dep_.startswith("aux")):
-            continue  # "Among the embassies now open are the missions ..." must not become "Are the missions ..."
+    results, seen = [], set()
+    for mask in range(1 << len(cand)):
+        chosen = [i for i in range(len(cand)) if mask >> i & 1]
+        if any(mask >> j & 1 for i in chosen for j in inside[i]):
+            continue
+        keep = ~deleted_tokens(doc, [cand[i][1] for i in chosen])
         key = keep.tobytes()
         if key in seen:
             continue
         seen.add(key)
         nw = int((keep & words).sum())
         if nw < min_words:
-            break
-        results.append((nw <= max_words, sc, nw, Compression(keep, sc, len(ch or []))))
+            continue
+        lead = next((t for t in doc if keep[t.i] and not t.is_punct), None)
+        if root is not None and lead is not None and lead.i != first and (
+                lead == root or lead.head == root and lead.dep_.startswith("aux")):
+            continue  # "Among the embassies now open are the missions ..." must not become "Are the missions ..."
+        score = sum(gains[i] for i in chosen) + word_reward * nw
+        results.append((nw <= max_words, score, nw, Compression(keep, score, len(chosen))))
     fitting = sorted([r for r in results if r[0]], key=lambda r: -r[1])
     if fitting:
-        out = [r[3] for r in fitting[:k]]
-    else:
-        out = [r[3] for r in sorted(results, key=lambda r: r[2])[:1]]
-    return out
+        return [r[3] for r in fitting[:k]]
+    return [r[3] for r in sorted(results, key=lambda r: r[2])[:1]]
 
 
 def render(doc, keep: np.ndarray, replace: dict | None = None) -> str:

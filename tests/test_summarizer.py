@@ -30,7 +30,7 @@ def test_model_directory_is_self_describing(models):
     assert {"model.safetensors", "config.json", "metrics.json", "MODEL_CARD.md"} <= names
     assert not [p for p in d.rglob("*") if p.suffix in (".bin", ".pkl", ".pt", ".pickle")]
     config = json.loads((d / "config.json").read_text())
-    assert config["kind"] == "compressive" and config["settings"]["headline_max_words"] == 14
+    assert config["kind"] == "compressive" and config["settings"]["headline_max_words"] == 16
     metrics = json.loads((d / "metrics.json").read_text())
     assert metrics["training"]["articles_read"] > 50 and metrics["deletion_units"]["headline"] > 100
     assert {"headline", "headline_lead", "teaser", "teaser_lead"} <= set(metrics["valid"])
@@ -52,7 +52,7 @@ def test_summaries_are_complete_faithful_and_do_not_repeat(summarizer):
     assert len(out) == 12
     compressive = 0
     for body, s in zip(bodies, out):
-        assert s.headline and s.teaser and len(s.headline.split()) <= 14 and len(s.teaser.split()) <= 45
+        assert s.headline and s.teaser and len(s.headline.split()) <= 16 and len(s.teaser.split()) <= 45
         assert is_headline(s.headline) and not s.headline.endswith(".")
         assert Guard(body).check(s.headline).ok and Guard(body).check(s.teaser).ok
         assert s.evidence and all(0 <= i < len(s.sentences) for i in s.evidence)
@@ -88,7 +88,10 @@ def test_the_extractive_path_is_the_baseline_and_the_fallback(summarizer):
     with summarizer.using_paths("extractive"):
         s = summarizer.summarize(body)
     assert s.headline_source == s.teaser_source == "extractive" and s.headline and s.teaser
-    assert summarizer.paths == ("compressive", "compressive")
+    assert summarizer.paths == ("compressive", "extractive")
+    with summarizer.using_paths("compressive"):
+        s = summarizer.summarize(body)
+    assert s.headline_source == s.teaser_source == "compressive"
 
 
 @pytest.mark.parametrize("body, why", [

@@ -48,7 +48,7 @@ class SummarizerArgs:
     base_model: str = "minilm"                   # minilm: compressive only; a T5/BART checkpoint adds a generator
     train_articles: int = 5000                   # train-split articles the selector and scorer learn from
     eval_articles: int = 300                     # validation articles scored at the end
-    headline_max_words: int = 14
+    headline_max_words: int = 16
     teaser_max_words: int = 45
     max_input_tokens: int = 256
     max_minutes: float | None = 20.0             # the whole run: reading, parsing, fitting, validating, writing
