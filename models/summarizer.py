@@ -27,7 +27,8 @@ from nltk.stem.porter import PorterStemmer  # rouge-score's own dependency
 from rouge_score.tokenize import tokenize
 from safetensors.numpy import load_file, save_file
 
-from .base import ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, reading_model, resolve_base
+from .base import (ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, reading_model, require_files,
+                   resolve_base)
 from .compression import DeletionScorer, compressions, quoted, render, unit_features, units
 from .extractive import (_DANGLING, SentenceEncoder, _open_quote, cut_to_budget, drop_articles, extractive_headline,
                          is_furniture, lead_words, salience, select_teaser, split_sentences, stands_alone,
@@ -142,9 +143,7 @@ class Summarizer:
         if not (directory / "config.json").exists():
             raise ModelLoadError(f"no trained summarizer in {directory}: train one with "
                                  f"`newsdesk train-summarizer --models {directory.parent}` (or `make train`)")
-        for name in ("model.safetensors",):
-            if not (directory / name).exists():
-                raise ModelLoadError(f"{directory} has no {name} (only safetensors weights are loaded)")
+        require_files(directory, ("config.json", "model.safetensors"))
         with reading_model(directory):
             config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
             if config.get("kind") != "compressive":
@@ -157,8 +156,7 @@ class Summarizer:
                 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
                 quiet_transformers()
                 gen_dir = directory / "generator"
-                if not (gen_dir / "model.safetensors").exists():
-                    raise ModelLoadError(f"{gen_dir} has no model.safetensors")
+                require_files(gen_dir, ("config.json", "model.safetensors", "tokenizer_config.json"))
                 generator = AutoModelForSeq2SeqLM.from_pretrained(gen_dir, use_safetensors=True)
                 tokenizer = AutoTokenizer.from_pretrained(gen_dir)
             selectors = {t: Selector(weights[f"selector.{t}"]) for t in TASKS}

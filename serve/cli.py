@@ -7,7 +7,7 @@ import os
 import sys
 
 from data import DataError
-from data.articles import FIELDS
+from data.articles import FIELDS, fit_for_models
 from models.base import DEFAULT_BASE, ModelLoadError, models_dir
 
 
@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", metavar="OUT", help=".jsonl or .csv results; rerunning skips rows already there")
     _data_flags(p, skip_bad=False)  # bad rows become error records instead
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--retry-failed", action="store_true",
+                   help="rewrite OUT without its error records and run those rows again (after fixing them)")
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("serve", help="serve the Gradio demo")
@@ -136,7 +138,7 @@ def main(argv=None) -> int:
             from models.summarizer import Summarizer
             bad = []
             articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
-            articles = articles[: args.limit] if args.limit else articles
+            articles = [fit_for_models(a)[0] for a in (articles[: args.limit] if args.limit else articles)]
             for a in articles:
                 if not a.body:
                     print(f"skipped {a.id}: no body to summarize", file=sys.stderr)
@@ -155,7 +157,7 @@ def main(argv=None) -> int:
             from models.classifier import TopicClassifier
             bad = []
             articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
-            articles = articles[: args.limit] if args.limit else articles
+            articles = [fit_for_models(a)[0] for a in (articles[: args.limit] if args.limit else articles)]
             clf = TopicClassifier.from_pretrained(os.path.join(args.models, "classifier"))
             for article, probs in zip(articles, clf.predict_proba(articles)):
                 top = max(probs, key=probs.get)
@@ -170,7 +172,8 @@ def main(argv=None) -> int:
             from data import FieldMap
             from serve.batch import run_batch
             report = run_batch(args.input, args.output, models=args.models, batch_size=args.batch_size,
-                               fields=FieldMap.parse(args.fields), progress=not args.no_progress)
+                               fields=FieldMap.parse(args.fields), progress=not args.no_progress,
+                               retry_failed=args.retry_failed)
             print(f"newsdesk batch: {report}", file=sys.stderr)
             return 0 if report.ok else 1
         elif args.command == "serve":
