@@ -175,7 +175,7 @@ def test_the_serving_benchmark_runs(tiny_models, tmp_path):
     assert r["batch"]["articles"] == 6 and r["batch"]["failed"] == 0
     assert r["demo"]["requests"] > 0 and r["demo"]["errors"] == 0
     assert [d["clients"] for d in r["demos"]] == [2, 3] and all("queue_full" in d for d in r["demos"])
-    if tuple(r["paths"]) != ("generator", "generator"):  # the generator is timed writing both outputs too
+    if "generator" in r:  # timed writing both outputs only when the summarizer has a generator
         assert r["generator"]["predict"]["articles"] == 3 and r["generator"]["batch"]["articles"] == 6
     text = doc.read_text()
     assert f"headline {r['paths'][0]}, teaser {r['paths'][1]}" in text
