@@ -185,7 +185,6 @@ def compressions(doc, probs: np.ndarray, unit_toks: list, max_words: int, min_wo
     A set scores the log-odds of its units' deletion, less those of `threshold`, plus `word_reward` per word
     kept; every set of the `max_units` most probable units is tried (a unit inside another chosen one adds
     nothing, so such sets are skipped). Sets that would open on the verb ("Are the missions ...") are skipped."""
-    n = len(doc)
     words = np.array([not t.is_punct for t in doc])
     cand = sorted(zip(probs, unit_toks), key=lambda x: -x[0])[:max_units]
     spans = [_span(t) for _, t in cand]

@@ -223,7 +223,8 @@ class Summarizer:
             warnings_.append(f"input cut to {s.max_input_tokens} tokens for salience (lead and most salient sentences kept)")
         embeddings = np.zeros((len(sentences), 384), dtype=np.float32)
         embeddings[keep] = sentence_embeddings(self.encoder(), [sentences[i] for i in keep], s.max_input_tokens)
-        return Reading(body, sentences, keep, embeddings, lexical, warnings_, text_problem(body))
+        return Reading(body, sentences, keep, embeddings, lexical, candidate_features(sentences, embeddings, lexical),
+                       warnings_, text_problem(body))
 
     # --- writing ---------------------------------------------------------------------------------
     def summarize(self, bodies, batch_size: int = 8) -> list[Summary]:
@@ -251,10 +252,8 @@ class Summarizer:
             paths = {t: "extractive" if p == "compressive" else p for t, p in paths.items()}
         guard = Guard(r.body)
         out, raw, evidence = {}, {}, set()
-        if any(p in ("compressive", "generator") for p in paths.values()) and not r.problem:
-            docs = self._parse_candidates(r)
-        else:
-            docs = {}
+        parsed = [t for t, p in paths.items() if p in ("compressive", "generator")] if not r.problem else []
+        docs = self._parse_candidates(r, parsed)
         for task in TASKS:
             path = paths[task]
             if path == "generator" and generated.get(task):
@@ -277,11 +276,11 @@ class Summarizer:
         return Summary(out["headline"][0], out["teaser"][0], out["headline"][1], out["teaser"][1], sorted(evidence),
                        r.sentences, warnings_, raw)
 
-    def _parse_candidates(self, r: "Reading") -> dict:
-        """{sentence index: spaCy Doc of the sentence without its dateline} for each output's best-ranked
-        candidates, parsed in one batch."""
+    def _parse_candidates(self, r: "Reading", tasks) -> dict:
+        """{sentence index: spaCy Doc of the sentence without its dateline} for the best-ranked candidates of
+        each of `tasks` (the outputs the compressive path may write), parsed in one batch."""
         want = []
-        for task in TASKS:
+        for task in tasks:
             for i in self.ranked(task, r)[:self.settings.parse_candidates]:
                 if i not in want:
                     want.append(i)
@@ -289,8 +288,7 @@ class Summarizer:
 
     def ranked(self, task: str, r: "Reading") -> list[int]:
         """Candidate sentence indices for `task`, best first (the selector's order)."""
-        feats = candidate_features(r.sentences, r.embeddings, r.lexical)
-        return self.selectors[task].rank(feats)
+        return self.selectors[task].rank(r.features)
 
     def _compressive(self, task: str, r: "Reading", docs: dict, guard: Guard, headline=None):
         s = self.settings
@@ -393,6 +391,7 @@ class Reading:
     keep: list                 # the sentences the salience pass read
     embeddings: np.ndarray     # (sentences, 384), zero where not read
     lexical: np.ndarray
+    features: np.ndarray       # the selectors' candidate features (models.selection.candidate_features)
     warnings: list
     problem: str | None        # why spaCy would parse the text badly (text_problem), or None
 

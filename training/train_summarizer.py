@@ -31,7 +31,7 @@ from data import FieldMap, duplicate_groups, read_articles, split_articles
 from models.compression import hash_features, unit_features, units
 from models.extractive import strip_lead_in
 from models.parse import nlp
-from models.selection import FEATURES, Selector, candidate_features
+from models.selection import Selector
 from models.summarizer import TASKS, Summarizer, SummarizerSettings, _stem, tokenize
 from .evaluate import evaluate_summaries
 
@@ -171,7 +171,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
         if budget.used() > 0.5:
             break
         r = summ.read(a.body)
-        x = candidate_features(r.sentences, r.embeddings, r.lexical)
+        x = r.features
         for task, target in pairs_for(a, args.min_body_words):
             best = oracle(r.sentences, target, len(x))
             feats[task].append(x)
