@@ -359,7 +359,8 @@ class Summarizer:
     def tokenize(self, inputs: list[str], task: str, targets: list[str] | None = None):
         """Generator inputs with the task prefix ("headline: ...", "teaser: ..."), and labels for `targets`."""
         enc = self.tokenizer([f"{task}: {x}" for x in inputs], truncation=True,
-                             max_length=self.settings.max_input_tokens, padding=True, return_tensors="pt")
+                             max_length=self.settings.max_input_tokens, padding=True, return_tensors="pt",
+                             return_token_type_ids=False)  # a BERT tokenizer's segment ids mean nothing to T5/BART
         if targets is not None:
             labels = self.tokenizer(text_target=targets, truncation=True, max_length=64, padding=True,
                                     return_tensors="pt")["input_ids"]

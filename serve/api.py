@@ -41,7 +41,7 @@ class Prediction:
     probabilities: dict[str, float]        # every label, calibrated, summing to 1
     headline: str                          # plain text, at most HEADLINE_MAX_CHARS (models/display.py)
     teaser: str                            # plain text, at most TEASER_MAX_CHARS
-    headline_source: str                   # "generator", "generator (beam candidate k)" or "extractive"
+    headline_source: str                   # "compressive", "generator", "generator (beam candidate k)" or "extractive"
     teaser_source: str
     evidence: list[str] = field(default_factory=list)  # the body sentences the headline and teaser rest on
     warnings: list[str] = field(default_factory=list)  # about the article: input cut, not English, no body

@@ -251,7 +251,7 @@ def train_generator(summ: Summarizer, train: list, args: SummarizerArgs, budget:
                 enc = summ.tokenize([" ".join(b.split()[:400]) for b, _ in chunk], task, [t for _, t in chunk])
                 loss = model(**enc).loss
                 loss.backward()
-                losses.append(float(loss))
+                losses.append(loss.item())
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
