@@ -156,10 +156,11 @@ def test_the_summarizer_benchmark_runs(models, tmp_path):
     r = json.loads((tmp_path / "s.json").read_text())
     assert r["test_headlines"] == r["scores"]["headline"]["n"] == r["scores"]["headline_lead"]["n"] == 5
     assert r["scores"]["teaser"]["n"] == r["test_with_teaser"] > 0
-    assert r["speed"]["latency_ms_p50"] > 0 and len(r["examples"]) == 3
+    assert r["speed"]["latency_ms_p50"] > 0 and r["examples"] == 3
+    assert (models / "summarizer_examples.md").read_text().count("\n| ") == 4  # header rule + 3 rows, outside the repo
     assert set(r["form"]) >= {"dangling_end", "site_text", "teaser_repeats_headline"}
     text = doc.read_text()
-    assert text.startswith("before\n") and text.endswith("after\n") and "OLD-SECTION" not in text and "outlet" in text
+    assert text.startswith("before\n") and text.endswith("after\n") and "OLD-SECTION" not in text and "summarizer_examples.md" in text
 
 
 def test_extra_data_adds_training_pairs_only(tmp_path):

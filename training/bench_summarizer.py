@@ -1,7 +1,7 @@
 """`make bench-summarizer`: train the summarizer on the shared war corpus (unless --skip-training), score the
 test split beside the lead baselines and the extractive path, count form faults, time it, and print 30 random
-test articles' outlet headline and teaser beside newsdesk's. Prints a Markdown section and writes it into
-docs/BENCHMARKS.md.
+test articles' outlet headline and teaser beside newsdesk's into MODELS/summarizer_examples.md (never into the
+repository: the corpus is third-party text). Prints a Markdown section and writes it into docs/BENCHMARKS.md.
 
     python -m training.bench_summarizer --data ../shared/data/news/ukraine_war.jsonl.gz --models artifacts/bench
 """
@@ -53,7 +53,6 @@ def form_faults(summaries) -> dict:
     ends = [next((t for t in reversed(d) if not t.is_punct), None) for d in docs]
     return {"n": len(summaries),
             "dangling_end": sum(t is not None and t.pos_ in _DANGLING_POS for t in ends),
-            "dangling_examples": [s.headline for s, t in zip(summaries, ends) if t is not None and t.pos_ in _DANGLING_POS][:5],
             "site_text": sum(is_furniture(s.headline) or is_furniture(s.teaser) for s in summaries),
             "teaser_repeats_headline": sum(repeats(s.headline, s.teaser) for s in summaries),
             "headline_sources": dict(Counter(s.headline_source for s in summaries)),
@@ -95,7 +94,8 @@ def main(argv=None):
     result = {"machine": machine(), "data": a.data, "training": trained["training"], "articles": trained["articles"],
               "trained_max_minutes": targs.get("max_minutes") or 0, "test_headlines": len(heads),
               "test_with_teaser": len(with_teaser), "scores": scored, "form": form, "speed": speed,
-              "examples": examples}
+              "examples": len(examples)}
+    (Path(a.models) / "summarizer_examples.md").write_text(examples_table(examples), encoding="utf-8")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(result, indent=2))
     write_section(a.doc, markdown(result, a), START, END)
@@ -121,8 +121,6 @@ def markdown(r: dict, a) -> str:
     f, sp, tr = r["form"], r["speed"], r["training"]
     gain_h = 100 * (s["headline"]["rougeL"] - s["headline_lead"]["rougeL"]) if "headline" in s else 0
     gain_t = 100 * (s["teaser"]["rouge1"] - s["teaser_lead"]["rouge1"]) if "teaser" in s else 0
-    ex = "\n".join(f"| {_cell(e['outlet_headline'])} | {_cell(e['headline'])} | {_cell(e['outlet_teaser'])} | "
-                   f"{_cell(e['teaser'])} |" for e in r["examples"])
     cmd = (f"python -m training.bench_summarizer --data {a.data} --models {a.models} "
            + ("--skip-training" if a.skip_training else f"--max-minutes {a.max_minutes:g}")
            + f" --headline-articles {a.headline_articles}")
@@ -140,7 +138,7 @@ reference teaser. ROUGE F1 x100 (rouge-score, stemmed); shares in %.
 Headline ROUGE-L {gain_h:+.1f} over the first 12 words; teaser ROUGE-1 {gain_t:+.1f} over Lead-1.
 
 Form, on the {f['n']} headline articles: {f['dangling_end']} headlines end on a determiner, preposition, conjunction,
-auxiliary or particle{(' (' + '; '.join(f['dangling_examples']) + ')') if f['dangling_examples'] else ''}; {f['site_text']} outputs are site text;
+auxiliary or particle; {f['site_text']} outputs are site text;
 the teaser repeats the headline's clause in {f['teaser_repeats_headline']} ({100 * f['teaser_repeats_headline'] / max(1, f['n']):.1f}%).
 Paths: headline {json.dumps(f['headline_sources'])}, teaser {json.dumps(f['teaser_sources'])}; warnings {json.dumps(f['warnings'])}.
 
@@ -150,12 +148,17 @@ validation included).
 Speed (headline + teaser, guard included, one {sp['words']}-word article, batch 1, {sp['articles']} articles): p50
 {sp['latency_ms_p50']} ms, p90 {sp['latency_ms_p90']} ms; batched (batch {sp['batch_size']}) {sp['batched_articles_per_s']} articles/s.
 
-{len(r['examples'])} random test articles, the outlet's headline and teaser beside newsdesk's:
-
-| outlet headline | newsdesk headline | outlet teaser | newsdesk teaser |
-| --- | --- | --- | --- |
-{ex}
+{r['examples']} random test articles, the outlet's headline and teaser beside newsdesk's, are in
+`{a.models}/summarizer_examples.md` (written by this command, kept out of the repository: the corpus is third-party
+text).
 {END}"""
+
+
+def examples_table(examples: list[dict]) -> str:
+    rows = "\n".join(f"| {_cell(e['outlet_headline'])} | {_cell(e['headline'])} | {_cell(e['outlet_teaser'])} | "
+                     f"{_cell(e['teaser'])} |" for e in examples)
+    return ("| outlet headline | newsdesk headline | outlet teaser | newsdesk teaser |\n| --- | --- | --- | --- |\n"
+            + rows + "\n")
 
 
 if __name__ == "__main__":
