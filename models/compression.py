@@ -68,8 +68,10 @@ def is_unit(tok, inside_quote: np.ndarray) -> bool:
         if text.count(o) != text.count(c):
             return False  # a bracket would be left open
     lemma = tok.lower_
-    if tok.head.lower_ in _KEEP_PREPS or tok.head.pos_ == "ADP":
-        return False  # "to X" of "according to X", "of" of "because of"
+    if tok.head.lower_ in _KEEP_PREPS or tok.head.pos_ == "ADP" or tok.head.dep_ in ("prep", "agent"):
+        return False  # "to X" of "according to X", "of" of "because of", "in X" of "including in X"
+    if needed_by_verb(tok):
+        return False
     if (start > 0 and doc_hyphen(tok.doc, start - 1)) or (end < len(tok.doc) and doc_hyphen(tok.doc, end)):
         return False  # part of a hyphenated word ("US-supplied")
     if tok.dep_ == "npadvmod" and tok.head.pos_ not in ("VERB", "AUX"):
@@ -88,6 +90,32 @@ def is_unit(tok, inside_quote: np.ndarray) -> bool:
     return True
 
 
+# Verbs whose object takes a preposition to make sense: "asks China for help", "provides Kyiv with arms".
+_OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "with", "arm": "with", "accuse": "of",
+                 "charge": "with", "blame": "for", "thank": "for", "call": "on for", "convict": "of", "suspect": "of",
+                 "ban": "from", "bar": "from", "prevent": "from", "stop": "from", "protect": "from", "deprive": "of",
+                 "inform": "of about", "remind": "of", "warn": "of about against", "turn": "into", "invite": "to",
+                 "sentence": "to", "compare": "to with", "link": "to", "tie": "to", "add": "to", "urge": "to",
+                 "hand": "to over", "send": "to", "transfer": "to", "deliver": "to", "give": "to", "sell": "to",
+                 "put": "on in into under", "place": "on in under", "impose": "on", "exchange": "for", "swap": "for"}
+_OBJECTS = ("dobj", "attr", "ccomp", "xcomp", "acomp", "oprd", "dative", "pcomp")
+
+
+def needed_by_verb(tok) -> bool:
+    """Whether a prepositional phrase or adverb completes its verb, so deleting it would break the sentence:
+    the first thing after a verb without an object ("comes under shelling", "steps out of China", "responds to
+    criticism"), or the preposition a verb's object needs ("asks China for weapons")."""
+    verb = tok.head
+    if tok.dep_ not in ("prep", "advmod", "npadvmod") or verb.pos_ not in ("VERB", "AUX") or tok.i < verb.i:
+        return False
+    if tok.dep_ == "prep" and tok.lower_ in _OBJECT_PREPS.get(verb.lemma_.lower(), "").split():
+        return True
+    if any(c.dep_ in _OBJECTS for c in verb.children) or verb.lemma_ == "be":
+        return False
+    after = [c for c in verb.children if c.i > verb.i and not c.is_punct and c.dep_ not in ("prt", "neg")]
+    return bool(after) and after[0] == tok and tok.i <= verb.i + 2
+
+
 def doc_hyphen(doc, i: int) -> bool:
     """Whether token i is a hyphen joining words without spaces."""
     t = doc[i]
@@ -100,8 +128,28 @@ def units(doc) -> list:
     return [t for t in doc if is_unit(t, inside)]
 
 
-def unit_features(tok, doc) -> dict:
-    """Features of one deletion unit for the scorer (hashed by name)."""
+_WORD = re.compile(r"[a-z0-9]+")
+_MINOR = {"the", "a", "an", "of", "to", "in", "on", "and", "for", "at", "by", "with", "is", "are", "was", "were",
+          "has", "have", "had", "be", "been", "that", "as", "from", "its", "it", "this", "their", "his", "her", "or"}
+
+
+def _key(word: str) -> str:
+    return word[:-1] if len(word) > 4 and word.endswith("s") else word
+
+
+def article_counts(sentences: list[str]) -> dict[str, int]:
+    """In how many of the article's sentences each content word occurs (lower case, a plural's "s" off): what
+    an article keeps coming back to is what its headline keeps."""
+    counts: dict[str, int] = {}
+    for s in sentences:
+        for w in {_key(w) for w in _WORD.findall(s.lower()) if w not in _MINOR}:
+            counts[w] = counts.get(w, 0) + 1
+    return counts
+
+
+def unit_features(tok, doc, counts: dict[str, int] | None = None) -> dict:
+    """Features of one deletion unit for the scorer (hashed by name); `counts` (article_counts of the article)
+    adds how central the unit's words are to the article."""
     start, end = _span(tok)
     n = end - start
     ents = {e.label_ for e in doc.ents if e.start >= start and e.end <= end}
@@ -114,6 +162,15 @@ def unit_features(tok, doc) -> dict:
          "under_speech": float(tok.head.lemma_ in SPEECH_VERBS), "bias": 1.0}
     for e in ents:
         f[f"ent={e}"] = 1.0
+    if tok.dep_ == "prep" and tok.head.pos_ in ("VERB", "AUX"):  # "aimed at", "asked for": a verb's complement
+        f[f"verb_prep={tok.head.lemma_.lower()}:{tok.lower_}"] = 1.0
+        f["verb_has_object"] = float(any(c.dep_ in ("dobj", "attr", "ccomp", "xcomp", "acomp", "dative")
+                                         for c in tok.head.children))
+    if counts is not None:
+        words = [_key(w) for t in tok.subtree for w in _WORD.findall(t.lower_) if w not in _MINOR]
+        seen = [math.log1p(max(0, counts.get(w, 1) - 1)) for w in words]
+        f |= {"article_mean": sum(seen) / len(seen) if seen else 0.0, "article_max": max(seen, default=0.0),
+              "article_none": float(not any(seen))}
     return f
 
 
@@ -152,12 +209,14 @@ def deleted_tokens(doc, chosen: list) -> np.ndarray:
     for tok in chosen:
         s, e = _span(tok)
         gone[s:e] = True
+        if e - s > 1 and doc[e - 1].text == "," and not (s > 0 and doc[s - 1].text == ","):
+            gone[e - 1] = False  # the comma closing a subtree sets off what follows: "..., Lavrov says"
         before = s > 0 and doc[s - 1].text == ","
         after = e < n and doc[e].text == ","
         if before and (after or e >= n or doc[e].is_punct and doc[e].text in ".;:!?"):
             gone[s - 1] = True
-        if after and (before or s == 0):
-            gone[e] = True
+        if after and (before or s == 0) and (s == 0 or e + 1 >= n or _continues(tok, doc[e + 1])):
+            gone[e] = True  # "Fruman, one of his associates, was" -> "Fruman was"; "..., the ministry says" keeps it
         if tok.dep_ == "conj" and s > 0:
             j = s - 1
             if doc[j].dep_ == "cc" or doc[j].lower_ in ("and", "but", "or"):
@@ -165,6 +224,14 @@ def deleted_tokens(doc, chosen: list) -> np.ndarray:
                 if j > 0 and doc[j - 1].text == ",":
                     gone[j - 1] = True
     return gone
+
+
+def _continues(unit, nxt) -> bool:
+    """Whether the sentence carries on past a unit set off by commas without needing the comma ("Fruman, one of
+    ..., was" -> "Fruman was"): not when the next word opens the speaker of a trailing attribution ("..., British
+    intelligence says")."""
+    subj = next((a for a in [nxt, *nxt.ancestors] if a.dep_ in ("nsubj", "nsubjpass")), None)
+    return subj is None or subj.left_edge != nxt or subj.head.i < nxt.i or unit in subj.subtree
 
 
 @dataclass

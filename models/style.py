@@ -12,11 +12,52 @@ Nothing inside a quotation changes.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .compression import SPEECH_VERBS as _SPEECH
 
 _IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+# Past tense and participle of the common irregular verbs: a verb is rewritten only when its written form is the
+# past of its lemma (spaCy's lemma of "shone" can be "shin": "shin light" would be wrong).
+_IRREGULAR_PAST = {
+    "arise": "arose arisen", "bear": "bore borne born", "beat": "beat beaten", "become": "became become",
+    "begin": "began begun", "bend": "bent", "bind": "bound", "bite": "bit bitten", "blow": "blew blown",
+    "break": "broke broken", "bring": "brought", "build": "built", "buy": "bought", "catch": "caught",
+    "choose": "chose chosen", "come": "came come", "cut": "cut", "deal": "dealt", "do": "did done",
+    "draw": "drew drawn", "drive": "drove driven", "eat": "ate eaten", "fall": "fell fallen", "feel": "felt",
+    "fight": "fought", "find": "found", "flee": "fled", "fly": "flew flown", "forbid": "forbade forbidden",
+    "forget": "forgot forgotten", "freeze": "froze frozen", "get": "got gotten", "give": "gave given",
+    "go": "went gone", "grow": "grew grown", "have": "had", "hear": "heard", "hide": "hid hidden", "hit": "hit",
+    "hold": "held", "keep": "kept", "know": "knew known", "lay": "laid", "lead": "led", "leave": "left",
+    "lend": "lent", "let": "let", "light": "lit lighted", "lose": "lost", "make": "made", "mean": "meant",
+    "meet": "met", "pay": "paid", "put": "put", "quit": "quit", "read": "read", "ride": "rode ridden",
+    "ring": "rang rung", "rise": "rose risen", "run": "ran run", "say": "said", "see": "saw seen",
+    "seek": "sought", "sell": "sold", "send": "sent", "set": "set", "shake": "shook shaken", "shine": "shone",
+    "shoot": "shot", "show": "showed shown", "shut": "shut", "sink": "sank sunk", "sit": "sat", "sleep": "slept",
+    "speak": "spoke spoken", "spend": "spent", "split": "split", "spread": "spread", "stand": "stood",
+    "steal": "stole stolen", "stick": "stuck", "strike": "struck", "swear": "swore sworn", "take": "took taken",
+    "teach": "taught", "tear": "tore torn", "tell": "told", "think": "thought", "throw": "threw thrown",
+    "understand": "understood", "wake": "woke woken", "wear": "wore worn", "win": "won", "withdraw": "withdrew withdrawn",
+    "write": "wrote written", "be": "was were been",
+}
+_TITLES = {"president", "prime", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "chancellor",
+           "mr.", "ms.", "mrs.", "dr.", "general", "gen.", "king", "queen", "pope", "senator", "sen.", "rep.",
+           "governor", "gov.", "mayor", "ambassador", "deputy", "vice", "chairman", "chief", "director", "commander"}
+
+
+def is_past_of(word: str, lemma: str) -> bool:
+    """Whether `word` is the past tense or participle of `lemma`: "granted" of "grant", "fled" of "flee", "shone" of
+    "shine"; not "shone" of "shin"."""
+    word, lemma = word.lower(), lemma.lower()
+    if word in _IRREGULAR_PAST.get(lemma, "").split():
+        return True
+    if len(lemma) < 2:
+        return False
+    if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", lemma):  # one syllable ending consonant-vowel-consonant:
+        return word == lemma + lemma[-1] + "ed"               # "banned" of "ban"; "shined" is not of "shin"
+    return word in (lemma + "ed", lemma + "d", lemma[:-1] + "ied", lemma + lemma[-1:] + "ed")
 _PLURAL_PRONOUNS = {"we", "they", "you", "i", "these", "those", "both", "many", "few", "several"}
 _SINGULAR_PRONOUNS = {"he", "she", "it", "this", "that", "one", "each", "everyone", "nobody", "somebody", "who"}
 
@@ -79,7 +120,37 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray) -> tuple[dic
         _rewrite(v, subject_number(v if own else v.head), keep, replace, drop, main=v.dep_ != "conj")
         if v.dep_ == "ccomp":  # "Kremlin says that ..." -> "Kremlin says ..."
             drop.update(c.i for c in v.children if c.dep_ == "mark" and c.lower_ == "that" and c.i < v.i)
+    if root.lemma_ in _SPEECH and keep[root.i] and not inside_quote[root.i]:
+        _short_attribution(doc, root, keep, replace, drop)
     return replace, drop
+
+
+def _short_attribution(doc, root, keep, replace: dict, drop: set) -> None:
+    """Who speaks, in headline form: a person by surname ("President Vladimir Putin says" -> "Putin says"), and
+    "told reporters" as "says". Only where the speech verb reports a clause (a ccomp) and the speaker is named."""
+    if not any(c.dep_ == "ccomp" and keep[c.i] for c in root.children):
+        return
+    subj = next((c for c in root.children if c.dep_ == "nsubj" and keep[c.i]), None)
+    if subj is None:
+        return
+    if root.lemma_ == "tell" and root.i in replace:  # "Putin told reporters" -> "Putin says"
+        obj = next((c for c in root.children if c.dep_ in ("dobj", "dative") and c.i > root.i), None)
+        if obj is not None and not any(t.ent_type_ == "PERSON" for t in obj.subtree):
+            plural = subject_number(root)
+            if plural is not None:
+                replace[root.i] = _case(present("say", plural), doc[root.i].text)
+                drop.update(t.i for t in obj.subtree)
+    ents = [e for e in doc.ents if e.start <= subj.i < e.end]
+    span = range(subj.left_edge.i, subj.right_edge.i + 1)
+    if not ents or ents[0].label_ != "PERSON" or any(doc[i].ent_type_ in ("ORG", "GPE") for i in span):
+        return  # a ministry, a country or a title with an organisation stays as written
+    person = ents[0]
+    if subj.i != person.end - 1 or len(person) < 2 or person.start < span.start or person.end - 1 > span[-1]:
+        return
+    gone = [i for i in span if i != subj.i and (i >= person.start or doc[i].lower_ in _TITLES
+                                                 or doc[i].dep_ == "compound" or doc[i].ent_type_ == "NORP")]
+    if all(i < subj.i for i in gone):  # only titles and first names in front of the surname
+        drop.update(gone)
 
 
 def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool = True) -> None:
@@ -99,6 +170,8 @@ def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool 
     if words == ["will"] and v.tag_ == "VB" and not neg:  # "will provide" -> "to provide"
         replace[auxes[0].i] = _case("to", auxes[0].text)
         return
+    if v.tag_ in ("VBD", "VBN") and not is_past_of(v.text, v.lemma_):
+        return  # the lemma does not fit the written form: leave the verb as written
     if words in (["has"], ["have"]) and v.tag_ == "VBN" and not neg:  # "has banned" -> "bans"
         drop.add(auxes[0].i)
         replace[v.i] = present(v.lemma_.lower(), plural)

@@ -29,7 +29,7 @@ from safetensors.numpy import load_file, save_file
 
 from .base import (ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, reading_model, require_files,
                    resolve_base)
-from .compression import DeletionScorer, compressions, quoted, render, unit_features, units
+from .compression import SPEECH_VERBS, DeletionScorer, article_counts, compressions, quoted, render, unit_features, units
 from .extractive import (_DANGLING, SentenceEncoder, _open_quote, cut_to_budget, drop_articles, extractive_headline,
                          is_furniture, lead_words, salience, select_teaser, split_sentences, stands_alone,
                          strip_lead_in)
@@ -224,7 +224,7 @@ class Summarizer:
         embeddings = np.zeros((len(sentences), 384), dtype=np.float32)
         embeddings[keep] = sentence_embeddings(self.encoder(), [sentences[i] for i in keep], s.max_input_tokens)
         return Reading(body, sentences, keep, embeddings, lexical, candidate_features(sentences, embeddings, lexical),
-                       warnings_, text_problem(body))
+                       warnings_, text_problem(body), article_counts(sentences))
 
     # --- writing ---------------------------------------------------------------------------------
     def summarize(self, bodies, batch_size: int = 8) -> list[Summary]:
@@ -298,12 +298,12 @@ class Summarizer:
                 doc = docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
             if task == "headline":
                 text = compress_headline(doc, self.scorers["headline"], s.headline_max_words, s.headline_delete_above,
-                                         s.headline_word_reward)
+                                         s.headline_word_reward, r.counts)
                 if text and guard.check(text, doc).ok:
                     return text, "compressive", [i]
             else:
                 text = compress_teaser(doc, self.scorers["teaser"], s.teaser_max_words, s.teaser_min_words,
-                                       s.teaser_delete_above, s.teaser_word_reward)
+                                       s.teaser_delete_above, s.teaser_word_reward, r.counts)
                 if text and len(text.split()) < 20 and i + 1 < len(r.sentences):  # a short one takes the next along
                     nxt = r.sentences[i + 1]
                     if (len(text.split()) + len(nxt.split()) <= s.teaser_max_words and not is_furniture(nxt)
@@ -395,32 +395,66 @@ class Reading:
     features: np.ndarray       # the selectors' candidate features (models.selection.candidate_features)
     warnings: list
     problem: str | None        # why spaCy would parse the text badly (text_problem), or None
+    counts: dict = field(default_factory=dict)  # per content word, the sentences it occurs in (article_counts)
 
 
 # --- compressing one parsed sentence ----------------------------------------------------------------
 def compress(doc, scorer: DeletionScorer, max_words: int, min_words: int = 4, k: int = 6, threshold: float = 0.5,
-             word_reward: float = 0.0):
-    """The k best deletion sets of `doc` under `max_words` (models.compression.compressions)."""
+             word_reward: float = 0.0, drop_dates: bool = False, counts: dict | None = None):
+    """The k best deletion sets of `doc` under `max_words` (models.compression.compressions); `counts`: the
+    article's word counts (models.compression.article_counts), which the scorer reads."""
     toks = units(doc)
-    probs = scorer.probabilities([unit_features(t, doc) for t in toks])
+    probs = scorer.probabilities([unit_features(t, doc, counts) for t in toks])
+    if drop_dates:  # a headline says what happened, not when: "on Tuesday", "last week" always go
+        probs = np.where([is_date_phrase(t) for t in toks], 1.0, probs)
     return compressions(doc, probs, toks, max_words, min_words, k, threshold=threshold, word_reward=word_reward)
 
 
+def stranded_verb(doc, keep) -> bool:
+    """Whether the last kept word is a verb that has lost everything after it ("... as Russian forces make")."""
+    last = next((t for t in reversed(doc) if keep[t.i] and not t.is_punct), None)
+    if last is None or last.pos_ not in ("VERB", "AUX"):
+        return False
+    if last.lemma_ in SPEECH_VERBS and any(c.dep_ == "ccomp" and c.i < last.i and keep[c.i] for c in last.children):
+        return False  # "..., Price says": an attribution needs nothing after it
+    right = [c for c in last.children if c.i > last.i and not c.is_punct]
+    return bool(right) and not any(keep[c.i] for c in right)
+
+
+def misparsed_speaker(tok) -> bool:
+    """A speech verb joined to the clause before it with no "and" ("..., Boris Gryzlov, envoy to the talks, told
+    reporters"): the parser has lost its subject, so compressions of the sentence would drop who speaks."""
+    if tok.dep_ != "conj" or tok.lemma_ not in SPEECH_VERBS or any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children):
+        return False
+    return not any(c.dep_ == "cc" and c.i < tok.i for c in tok.head.children)
+
+
+def is_date_phrase(tok) -> bool:
+    """Whether a deletion unit only says when: "on Tuesday", "at 5 a.m.", "last week", "on Monday, November 22"."""
+    if not (tok.dep_ in ("npadvmod", "tmod") or tok.dep_ == "prep" and tok.lower_ in ("on", "at")):
+        return False
+    words = [t for t in tok.subtree if not t.is_punct and not (t.i == tok.i and tok.dep_ == "prep")]
+    return bool(words) and all(t.ent_type_ in ("DATE", "TIME") for t in words)
+
+
 def compress_headline(doc, scorer: DeletionScorer, max_words: int, threshold: float = 0.5,
-                      word_reward: float = 0.0) -> str | None:
+                      word_reward: float = 0.0, counts: dict | None = None) -> str | None:
     """The best compression of `doc` that is a complete headline (a kept main verb, no dangling last word, no
     quotation or bracket left open, not site text), in headline style; None if there is none."""
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     if root is None or root.pos_ not in ("VERB", "AUX") or not any(
             c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in root.children):
         return None  # a caption, a byline or a fragment: no clause to build on
+    if any(misparsed_speaker(t) for t in doc):
+        return None
     inside = quoted(doc)
-    for c in compress(doc, scorer, max_words + 2, threshold=threshold, word_reward=word_reward):
+    for c in compress(doc, scorer, max_words + 2, threshold=threshold, word_reward=word_reward, drop_dates=True,
+                      counts=counts):
         replace, drop = headline_verbs(doc, c.keep, inside)
         keep = c.keep.copy()
         keep[list(drop)] = False
         words = drop_articles(render(doc, keep, replace).split())
-        if len(words) > max_words or len(words) < 3:
+        if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
             continue
         text = " ".join(words).rstrip(".,;:")
         if is_headline(text):
@@ -429,9 +463,10 @@ def compress_headline(doc, scorer: DeletionScorer, max_words: int, threshold: fl
 
 
 def compress_teaser(doc, scorer: DeletionScorer, max_words: int, min_words: int = 8, threshold: float = 0.5,
-                    word_reward: float = 0.0) -> str | None:
+                    word_reward: float = 0.0, counts: dict | None = None) -> str | None:
     """The best compression of `doc` that stands alone as a teaser sentence of `min_words`..`max_words` words."""
-    for c in compress(doc, scorer, max_words, min_words, threshold=threshold, word_reward=word_reward):
+    for c in compress(doc, scorer, max_words, min_words, threshold=threshold, word_reward=word_reward,
+                      counts=counts):
         text = render(doc, c.keep)
         words = text.split()
         if not min_words <= len(words) <= max_words or not stands_alone(text) or _open_quote(words):

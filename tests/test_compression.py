@@ -82,6 +82,17 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     ("The Kremlin said that Putin was ready for talks.", "Kremlin says Putin is ready for talks"),
     ("The mayor went to Irpin.", "Mayor goes to Irpin"),
     ("The army \u201cdestroyed the bridge\u201d, the statement said.", None),  # quoted verb left alone
+    # who speaks, in headline form; when it happened goes
+    ("Russia will expand the list of targets, President Vladimir Putin said.", "Russia to expand list of targets, Putin says"),
+    ("President Vladimir Putin said Russia would expand the list of targets.", "Putin says Russia would expand list of targets"),
+    ("The economy is recovering, Prime Minister Denys Shmyhal told journalists.", "Economy is recovering, Shmyhal says"),
+    ("Russia's Ministry of Defense claimed the strikes hit depots.", "Russia's Ministry of Defense claims strikes hit depots"),
+    ("Zelensky told Biden that Ukraine needs jets.", "Zelensky tells Biden Ukraine needs jets"),  # a person told: kept
+    ("Biden met Zelensky in Kyiv on Monday.", "Biden meets Zelensky in Kyiv"),
+    ("On Monday, November 22, the Russian market plunged to a new low.", "Russian market plunges to new low"),
+    # a verb is rewritten only when its written form is the past of its lemma ("shined" is not "shin" + "ed")
+    ("The Pandora Papers have shined a light on the activities of politicians.", "Pandora Papers have shined light on activities of politicians"),
+    ("The army took the village.", "Army takes village"),
 ])
 def test_headline_style_respects_agreement_voice_and_quotes(sentence, headline):
     doc = parse([sentence])[0]
@@ -130,3 +141,36 @@ def test_unit_features_are_stable_names():
     doc = parse(["The minister arrived in Kyiv on Monday."])[0]
     feats = [unit_features(t, doc) for t in units(doc)]
     assert all("bias" in f and any(k.startswith("dep=") for k in f) for f in feats)
+
+
+@pytest.mark.parametrize("sentence, kept", [
+    ("The city came under heavy shelling in the night.", "came under heavy shelling"),
+    ("Xi Jinping stepped outside the country's borders for the first time.", "stepped outside the country's borders"),
+    ("Russia asked China for military equipment after the invasion.", "asked China for military equipment"),
+    ("Washington is ready to provide Kyiv with military aid, officials said.", "provide Kyiv with military aid"),
+])
+def test_the_complement_a_verb_needs_is_never_deleted(sentence, kept):
+    doc = parse([sentence])[0]
+    toks = units(doc)
+    for c in compressions(doc, np.full(len(toks), 0.95), toks, max_words=6, min_words=3, k=50):
+        assert kept in render(doc, c.keep), render(doc, c.keep)
+
+
+def test_the_comma_before_a_trailing_attribution_stays():
+    doc = parse(["Russia has increased its use of air power, including in the south, British intelligence said."])[0]
+    toks = units(doc)
+    including = [t for t in toks if t.lower_ == "including"]
+    assert including
+    probs = np.array([0.99 if t.lower_ == "including" else 0.01 for t in toks])
+    assert render(doc, compressions(doc, probs, toks, max_words=40)[0].keep) == (
+        "Russia has increased its use of air power, British intelligence said")
+
+
+def test_no_headline_strands_a_verb_or_loses_the_speaker():
+    doc = parse(["The war has begun in Ukraine, as Russian forces make a grinding push using heavy artillery in the "
+                 "south and east of the country."])[0]
+    out = compress_headline(doc, DeletionScorer(np.full(1 << 14, 0.3, dtype=np.float32)), max_words=10)
+    assert out is None or not out.endswith(" make"), out
+    doc = parse(["Kiev is attempting to provoke Donbass to renewed hostilities, when opening fire, Boris Gryzlov, "
+                 "Russia's envoy to the Contact Group seeking peace for Donbass, told reporters on Wednesday."])[0]
+    assert compress_headline(doc, NEUTRAL, max_words=16) is None  # the parse lost who speaks: another sentence
