@@ -76,7 +76,8 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\bnewsletters?\b|\bsign(?:ing)? up (?:here|now|today|to (?:get|receive)|for (?:our|the|a) (?:free |daily |weekly )?"
     r"(?:newsletter|email|alerts?))|\bsubscribe (?:now|today|here|to (?:our|this|read|get|receive))|\bclick here\b|^read more\b|"
     r"\bfollow us\b|\ball rights reserved\b|©|\bforwarded this\b|\bdownload (?:the|our) app\b|^advertisement\b|"
-    r"\bcan ?not be played\b", re.I)
+    r"\bcan ?not be played\b|\b(?:a )?version of this (?:story|article) (?:appeared|appears|first appeared)\b|"
+    r"\bthis live blog is (?:now )?closed\b|^editor['’]s note\b", re.I)
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
                          r"year|spring|summer|autumn|fall|winter)\b))\b)")  # "(For full coverage, see ...)" too
@@ -211,8 +212,10 @@ def drop_articles(words: list[str]) -> list[str]:
     out, quoted = [], _open_marks(words)
     for i, w in enumerate(words):
         nxt = words[i + 1].lower().strip(",;:.\"”)") if i + 1 < len(words) else ""
+        prev = words[i - 1].lower() if i else ""
         if (not quoted[i] and w.lower() in ("a", "an", "the") and (i == 0 or w.islower()) and nxt
-                and nxt not in _ARTICLE_STAYS):
+                and nxt not in _ARTICLE_STAYS and not (w.lower() in ("a", "an") and (
+                    re.search(r"\d", prev) or prev in ("once", "twice", "times")))):  # "$95 a barrel" keeps "a"
             continue
         out.append(w)
     if out and words and out[0] != words[0]:

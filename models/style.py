@@ -167,6 +167,9 @@ def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool 
         return
     if plural is None:
         return
+    subject_first = all(c.i < auxes[0].i for c in v.children if c.dep_ in ("nsubj", "nsubjpass")) if auxes else True
+    if not subject_first:
+        return  # a question ("What will the response be?") keeps its word order and tense
     if words == ["will"] and v.tag_ == "VB" and not neg:  # "will provide" -> "to provide"
         replace[auxes[0].i] = _case("to", auxes[0].text)
         return

@@ -445,14 +445,17 @@ def compress_headline(doc, scorer: DeletionScorer, max_words: int, threshold: fl
     if root is None or root.pos_ not in ("VERB", "AUX") or not any(
             c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in root.children):
         return None  # a caption, a byline or a fragment: no clause to build on
-    if any(misparsed_speaker(t) for t in doc):
-        return None
+    if any(misparsed_speaker(t) for t in doc) or doc.text.rstrip().endswith("?"):
+        return None  # a lost speaker, or a question: a question is not the news
     inside = quoted(doc)
     for c in compress(doc, scorer, max_words + 2, threshold=threshold, word_reward=word_reward, drop_dates=True,
                       counts=counts):
         replace, drop = headline_verbs(doc, c.keep, inside)
         keep = c.keep.copy()
         keep[list(drop)] = False
+        first = next((t for t in doc if keep[t.i] and not t.is_punct), None)
+        if first is not None and first.dep_ == "cc":  # "But what will ..." -> "What will ..."
+            keep[first.i] = False
         words = drop_articles(render(doc, keep, replace).split())
         if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
             continue

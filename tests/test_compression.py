@@ -93,6 +93,8 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     # a verb is rewritten only when its written form is the past of its lemma ("shined" is not "shin" + "ed")
     ("The Pandora Papers have shined a light on the activities of politicians.", "Pandora Papers have shined light on activities of politicians"),
     ("The army took the village.", "Army takes village"),
+    ("But the talks resumed in Istanbul.", "Talks resume in Istanbul"),  # no headline opens on "But"
+    ("Oil prices touched $95 a barrel.", "Oil prices touch $95 a barrel"),  # "a" of a rate stays
 ])
 def test_headline_style_respects_agreement_voice_and_quotes(sentence, headline):
     doc = parse([sentence])[0]
@@ -113,6 +115,12 @@ def test_fragments_and_captions_give_no_headline():
     for caption in ("Kyiv Mayor Vitali Klitschko on Russia's advance toward the city.",
                     "Photo: a destroyed tank near Kharkiv, March 2022."):
         assert compress_headline(parse([caption])[0], NEUTRAL, 14) is None
+
+
+def test_questions_and_site_text_give_no_headline():
+    assert compress_headline(parse(["But what will the U.S. response be?"])[0], NEUTRAL, 14) is None
+    assert not is_headline("Version of this story appears in CNN's Meanwhile newsletter")
+    assert not is_headline("This live blog is now closed, thank you for joining us")
 
 
 def test_headline_form_checks():

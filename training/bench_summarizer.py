@@ -48,11 +48,11 @@ def time_summaries(summ: Summarizer, bodies: list[str], runs: int = 20) -> dict:
 
 def form_faults(summaries) -> dict:
     """Counts of headlines ending on a determiner, preposition, conjunction, auxiliary or particle (spaCy's tags
-    of the headline itself), of outputs that are site text, and of teasers repeating the headline's clause."""
+    of the headline itself; a phrasal verb's particle, tag RP, as in "banks freezing up", completes it), of outputs that are site text, and of teasers repeating the headline's clause."""
     docs = parse([s.headline for s in summaries])
     ends = [next((t for t in reversed(d) if not t.is_punct), None) for d in docs]
     return {"n": len(summaries),
-            "dangling_end": sum(t is not None and t.pos_ in _DANGLING_POS for t in ends),
+            "dangling_end": sum(t is not None and t.pos_ in _DANGLING_POS and t.tag_ != "RP" for t in ends),
             "site_text": sum(is_furniture(s.headline) or is_furniture(s.teaser) for s in summaries),
             "teaser_repeats_headline": sum(repeats(s.headline, s.teaser) for s in summaries),
             "headline_sources": dict(Counter(s.headline_source for s in summaries)),
