@@ -312,3 +312,54 @@ def render(doc, keep: np.ndarray, replace: dict | None = None) -> str:
                 gap = ws if nxt[0] == i + 1 else ""
             text += gap
     return re.sub(r"\(\s*\)", "", text).strip()
+
+
+# --- ranking whole headline candidates ------------------------------------------------------------
+RERANK_FEATURES = ["rank=0", "rank=1", "rank=2", "first_sentence", "deletion_log_odds", "units_deleted", "words/10",
+                   "(words/10)^2", "|words-11|/10", "words>14", "words<8", "kept_share", "article_mean",
+                   "article_single", "digit", "says", "quote_start", "rewritten", "capital_share", "comma"]
+
+
+@dataclass
+class Candidate:
+    """One complete headline a sentence's deletions give, with what the reranker reads about it."""
+    text: str
+    log_odds: float       # summed log-odds of its deleted units' deletion probabilities
+    deleted: int          # units deleted
+    kept_share: float     # its words / the sentence's words
+    rewritten: bool       # headline style changed a verb or dropped an auxiliary
+
+
+def rerank_features(c: Candidate, rank: int, sentence: int, counts: dict[str, int], sentence_features) -> np.ndarray:
+    """RERANK_FEATURES of one candidate, then the selector's features of its sentence (models.selection)."""
+    words = c.text.split()
+    n = len(words)
+    keys = [_key(w) for w in _WORD.findall(c.text.lower()) if w not in _MINOR]
+    seen = [counts.get(w, 1) for w in keys]
+    row = [float(rank == 0), float(rank == 1), float(rank == 2), float(sentence == 0), c.log_odds, c.deleted,
+           n / 10, (n / 10) ** 2, abs(n - 11) / 10, float(n > 14), float(n < 8), c.kept_share,
+           sum(math.log1p(x - 1) for x in seen) / len(seen) if seen else 0.0,
+           sum(x <= 1 for x in seen) / len(seen) if seen else 0.0, float(bool(re.search(r"\d", c.text))),
+           float(bool(re.search(r"\b(?:says|say|said|tells|told)\b", c.text))), float(c.text[:1] in "\"“‘'"),
+           float(c.rewritten), sum(w[:1].isupper() for w in words[1:]) / max(1, n), float("," in c.text)]
+    return np.concatenate([np.array(row, dtype=np.float32), np.asarray(sentence_features, dtype=np.float32)])
+
+
+@dataclass
+class Reranker:
+    """A linear score over rerank_features: the best-scoring candidate headline is tried first. Trained on
+    ROUGE-L against the outlets' headlines (training/train_summarizer.py)."""
+    weights: np.ndarray
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        return rows @ self.weights
+
+    @classmethod
+    def untrained(cls, n_selector: int) -> "Reranker":
+        """The best-ranked sentence first; within it, units more likely deleted than 0.9 go, and every kept word
+        is worth 1 (the deletion scorer's order, with a per-word reward)."""
+        w = np.zeros(len(RERANK_FEATURES) + n_selector, dtype=np.float32)
+        for name, v in (("rank=0", 100.0), ("rank=1", 50.0), ("deletion_log_odds", 1.0),
+                        ("units_deleted", -_logit(0.9)), ("words/10", 10.0)):
+            w[RERANK_FEATURES.index(name)] = v
+        return cls(w)

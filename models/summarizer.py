@@ -29,7 +29,8 @@ from safetensors.numpy import load_file, save_file
 
 from .base import (ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, reading_model, require_files,
                    resolve_base)
-from .compression import SPEECH_VERBS, DeletionScorer, article_counts, compressions, quoted, render, unit_features, units
+from .compression import (RERANK_FEATURES, SPEECH_VERBS, Candidate, DeletionScorer, Reranker, article_counts,
+                          compressions, quoted, render, rerank_features, unit_features, units)
 from .extractive import (_DANGLING, SentenceEncoder, _open_quote, cut_to_budget, drop_articles, extractive_headline,
                          is_furniture, lead_words, salience, select_teaser, split_sentences, stands_alone,
                          strip_lead_in)
@@ -54,9 +55,7 @@ class SummarizerSettings:
     teaser_max_words: int = 45
     teaser_min_words: int = 8
     parse_candidates: int = 3       # sentences parsed per output, best-ranked first
-    headline_delete_above: float = 0.9  # the deletion probability over which a unit goes even when the text fits
     teaser_delete_above: float = 0.5
-    headline_word_reward: float = 1.0   # score per word kept: longer compressions under the limit win ties
     teaser_word_reward: float = 0.0
     num_beams: int = 4              # the generator's (T5/BART) beam width and candidates checked by the guard
     # Which path writes each output: "compressive" (default), "generator" (a seq2seq checkpoint; compressive as
@@ -115,9 +114,11 @@ def text_problem(body: str) -> str | None:
 
 class Summarizer:
     def __init__(self, selectors: dict[str, Selector] | None = None, scorers: dict[str, DeletionScorer] | None = None,
-                 settings: SummarizerSettings | None = None, generator=None, tokenizer=None):
+                 settings: SummarizerSettings | None = None, generator=None, tokenizer=None,
+                 reranker: Reranker | None = None):
         self.selectors = selectors or {t: Selector.lead_first() for t in TASKS}
         self.scorers = scorers or {t: DeletionScorer(np.zeros(1 << 14, dtype=np.float32)) for t in TASKS}
+        self.reranker = reranker or Reranker.untrained(len(FEATURES))  # orders the headline candidates
         self.settings = settings or SummarizerSettings()
         self.generator = generator.eval() if generator is not None else None  # a transformers seq2seq model
         self.tokenizer = tokenizer
@@ -165,19 +166,20 @@ class Summarizer:
                 tokenizer = AutoTokenizer.from_pretrained(gen_dir)
             selectors = {t: Selector(weights[f"selector.{t}"]) for t in TASKS}
             scorers = {t: DeletionScorer(weights[f"scorer.{t}"], dim=len(weights[f"scorer.{t}"])) for t in TASKS}
-        if config.get("features") != FEATURES:
-            raise ModelLoadError(f"{directory}: its selector was trained on other features; retrain it")
-        return cls(selectors, scorers, settings, generator, tokenizer)
+        if config.get("features") != FEATURES or config.get("rerank_features") != RERANK_FEATURES:
+            raise ModelLoadError(f"{directory}: its selector or reranker was trained on other features; retrain it")
+        return cls(selectors, scorers, settings, generator, tokenizer, Reranker(weights["reranker.headline"]))
 
     def save_pretrained(self, directory, extra_files: dict[str, str] | None = None) -> None:
         """Write the model directory atomically: config.json, model.safetensors (selector and scorer weights),
         generator/ (when there is one) and any `extra_files` ({name: text}: metrics, model card)."""
         with atomic_dir(directory) as tmp:
             config = {"kind": "compressive", "task": "headline-and-teaser", "settings": asdict(self.settings),
-                      "features": FEATURES, "generator": self.generator is not None}
+                      "features": FEATURES, "rerank_features": RERANK_FEATURES, "generator": self.generator is not None}
             (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
             arrays = {f"selector.{t}": np.asarray(s.weights, np.float32) for t, s in self.selectors.items()}
             arrays |= {f"scorer.{t}": np.asarray(s.weights, np.float32) for t, s in self.scorers.items()}
+            arrays["reranker.headline"] = np.asarray(self.reranker.weights, np.float32)
             save_file(arrays, tmp / "model.safetensors")
             if self.generator is not None:
                 self.generator.save_pretrained(tmp / "generator")
@@ -303,30 +305,49 @@ class Summarizer:
 
     def _compressive(self, task: str, r: "Reading", docs: dict, guard: Guard, headline=None):
         s = self.settings
+        if task == "headline":
+            return self._compressive_headline(r, docs, guard)
         for i in self.ranked(task, r)[:s.parse_candidates]:
             doc = docs.get(i)
             if doc is None:
                 doc = docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
-            if task == "headline":
-                text = compress_headline(doc, self.scorers["headline"], s.headline_max_words, s.headline_delete_above,
-                                         s.headline_word_reward, r.counts)
-                if text and guard.check(text, doc).ok:
-                    return text, "compressive", [i]
-            else:
-                text = compress_teaser(doc, self.scorers["teaser"], s.teaser_max_words, s.teaser_min_words,
-                                       s.teaser_delete_above, s.teaser_word_reward, r.counts)
-                if text and len(text.split()) < 20 and i + 1 < len(r.sentences):  # a short one takes the next along
-                    nxt = r.sentences[i + 1]
-                    if (len(text.split()) + len(nxt.split()) <= s.teaser_max_words and not is_furniture(nxt)
-                            and not repeats(headline[0] if headline else "", nxt)):
-                        text = f"{text} {nxt}"
-                        chosen = [i, i + 1]
-                    else:
-                        chosen = [i]
+            text = compress_teaser(doc, self.scorers["teaser"], s.teaser_max_words, s.teaser_min_words,
+                                   s.teaser_delete_above, s.teaser_word_reward, r.counts)
+            if text and len(text.split()) < 20 and i + 1 < len(r.sentences):  # a short one takes the next along
+                nxt = r.sentences[i + 1]
+                if (len(text.split()) + len(nxt.split()) <= s.teaser_max_words and not is_furniture(nxt)
+                        and not repeats(headline[0] if headline else "", nxt)):
+                    text = f"{text} {nxt}"
+                    chosen = [i, i + 1]
                 else:
                     chosen = [i]
-                if text and not repeats(headline[0] if headline else "", text) and guard.check(text).ok:
-                    return text, "compressive", chosen
+            else:
+                chosen = [i]
+            if text and not repeats(headline[0] if headline else "", text) and guard.check(text).ok:
+                return text, "compressive", chosen
+        return None
+
+    def headline_candidates(self, r: "Reading", docs: dict) -> tuple[list, np.ndarray]:
+        """[(sentence index, doc, Candidate)] of the best-ranked sentences, and their rerank_features rows."""
+        found, rows = [], []
+        for rank, i in enumerate(self.ranked("headline", r)[:self.settings.parse_candidates]):
+            doc = docs.get(i)
+            if doc is None:
+                doc = docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
+            for c in headline_candidates(doc, self.scorers["headline"], self.settings.headline_max_words, r.counts):
+                found.append((i, doc, c))
+                rows.append(rerank_features(c, rank, i, r.counts, r.features[i]))
+        return found, (np.stack(rows) if rows else np.zeros((0, len(RERANK_FEATURES) + len(FEATURES)), np.float32))
+
+    def _compressive_headline(self, r: "Reading", docs: dict, guard: Guard):
+        """The reranker's best headline candidate that passes the guard, or None."""
+        found, rows = self.headline_candidates(r, docs)
+        if not found:
+            return None
+        for j in np.argsort(-self.reranker.scores(rows), kind="stable"):
+            i, doc, c = found[j]
+            if guard.check(c.text, doc).ok:
+                return c.text, "compressive", [i]
         return None
 
     def _extractive(self, task: str, r: "Reading", guard: Guard):
@@ -448,19 +469,22 @@ def is_date_phrase(tok) -> bool:
     return bool(words) and all(t.ent_type_ in ("DATE", "TIME") for t in words)
 
 
-def compress_headline(doc, scorer: DeletionScorer, max_words: int, threshold: float = 0.5,
-                      word_reward: float = 0.0, counts: dict | None = None) -> str | None:
-    """The best compression of `doc` that is a complete headline (a kept main verb, no dangling last word, no
-    quotation or bracket left open, not site text), in headline style; None if there is none."""
+def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dict | None = None,
+                        k: int = 120) -> list[Candidate]:
+    """Every complete headline (a kept main verb, no dangling last word, no quotation or bracket left open, no verb
+    stranded, not site text) that deletions of `doc` give within `max_words`, in headline style: the k most
+    probable deletion sets, deduplicated. None for a caption, a byline, a fragment, a question or a sentence whose
+    parse lost its speaker."""
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     if root is None or root.pos_ not in ("VERB", "AUX") or not any(
             c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in root.children):
-        return None  # a caption, a byline or a fragment: no clause to build on
+        return []  # a caption, a byline or a fragment: no clause to build on
     if any(misparsed_speaker(t) for t in doc) or doc.text.rstrip().endswith("?"):
-        return None  # a lost speaker, or a question: a question is not the news
+        return []  # a lost speaker, or a question: a question is not the news
     inside = quoted(doc)
-    for c in compress(doc, scorer, max_words + 2, threshold=threshold, word_reward=word_reward, drop_dates=True,
-                      counts=counts):
+    words_in = max(1, sum(not t.is_punct for t in doc))
+    out, seen = [], set()
+    for c in compress(doc, scorer, max_words + 2, min_words=3, k=k, drop_dates=True, counts=counts):
         replace, drop = headline_verbs(doc, c.keep, inside)
         keep = c.keep.copy()
         keep[list(drop)] = False
@@ -471,9 +495,25 @@ def compress_headline(doc, scorer: DeletionScorer, max_words: int, threshold: fl
         if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
             continue
         text = " ".join(words).rstrip(".,;:")
-        if is_headline(text):
-            return text[:1].upper() + text[1:]
-    return None
+        text = text[:1].upper() + text[1:]
+        if text in seen or not is_headline(text):
+            continue
+        seen.add(text)
+        out.append(Candidate(text, c.score, c.deleted, len(words) / words_in, bool(replace or drop)))
+    return out
+
+
+def compress_headline(doc, scorer: DeletionScorer, max_words: int, counts: dict | None = None,
+                      reranker: Reranker | None = None, sentence_features=None) -> str | None:
+    """The best headline candidate of `doc` (headline_candidates) by `reranker` (default: the untrained one,
+    the deletion scorer's order with a reward per kept word), or None."""
+    cands = headline_candidates(doc, scorer, max_words, counts)
+    if not cands:
+        return None
+    x = np.zeros(len(FEATURES), dtype=np.float32) if sentence_features is None else sentence_features
+    reranker = reranker or Reranker.untrained(len(FEATURES))
+    rows = np.stack([rerank_features(c, 0, 0, counts or {}, x) for c in cands])
+    return cands[int(np.argmax(reranker.scores(rows)))].text
 
 
 def compress_teaser(doc, scorer: DeletionScorer, max_words: int, min_words: int = 8, threshold: float = 0.5,

@@ -2,10 +2,12 @@
 import numpy as np
 import pytest
 
-from models.compression import DeletionScorer, compressions, quoted, render, unit_features, units
+from models.compression import (RERANK_FEATURES, DeletionScorer, Reranker, compressions, quoted, render,
+                                rerank_features, unit_features, units)
 from models.parse import parse
 from models.style import present, third_singular
-from models.summarizer import compress_headline, compress_teaser, is_headline, repeats
+from models.selection import FEATURES
+from models.summarizer import compress_headline, compress_teaser, headline_candidates, is_headline, repeats
 
 NEUTRAL = DeletionScorer(np.zeros(1 << 14, dtype=np.float32))  # p = 0.5 everywhere: nothing goes unless it must
 
@@ -182,3 +184,20 @@ def test_no_headline_strands_a_verb_or_loses_the_speaker():
     doc = parse(["Kiev is attempting to provoke Donbass to renewed hostilities, when opening fire, Boris Gryzlov, "
                  "Russia's envoy to the Contact Group seeking peace for Donbass, told reporters on Wednesday."])[0]
     assert compress_headline(doc, NEUTRAL, max_words=16) is None  # the parse lost who speaks: another sentence
+
+
+def test_the_untrained_reranker_keeps_the_scorers_order_with_a_reward_per_word():
+    doc = parse(["The minister, who arrived in Kyiv on Monday, signed the agreement with the European Union."])[0]
+    scorer = DeletionScorer(np.full(1 << 14, 0.0, dtype=np.float32))
+    cands = headline_candidates(doc, scorer, max_words=16)
+    assert len({c.text for c in cands}) == len(cands) > 1 and all(is_headline(c.text) for c in cands)
+    rows = np.stack([rerank_features(c, 0, 0, {}, np.zeros(len(FEATURES))) for c in cands])
+    assert rows.shape == (len(cands), len(RERANK_FEATURES) + len(FEATURES))
+    best = cands[int(np.argmax(Reranker.untrained(len(FEATURES)).scores(rows)))]
+    # p = 0.5: a deletion costs the 0.9 threshold's log-odds and its words; only the date (p = 1) goes
+    assert best.text == "Minister, who arrived in Kyiv, signs agreement with European Union"
+    assert compress_headline(doc, scorer, 16) == best.text
+    later = rerank_features(cands[0], 1, 1, {}, np.zeros(len(FEATURES)))
+    first = rerank_features(cands[0], 0, 0, {}, np.zeros(len(FEATURES)))
+    w = Reranker.untrained(len(FEATURES))
+    assert w.scores(first[None]) > w.scores(later[None])  # the selector's first sentence first

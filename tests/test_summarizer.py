@@ -44,6 +44,16 @@ def test_training_learns_something_the_untrained_parts_do_not(summarizer):
     for t in ("headline", "teaser"):
         assert not np.allclose(summarizer.selectors[t].weights, fresh.selectors[t].weights)
         assert np.abs(summarizer.scorers[t].weights).sum() > 0
+    assert not np.allclose(summarizer.reranker.weights, fresh.reranker.weights)  # the headline reranker is fitted
+
+
+def test_the_reranker_orders_headline_candidates_of_several_sentences(summarizer):
+    r = summarizer.read(ARTS[0].body)
+    found, rows = summarizer.headline_candidates(r, {})
+    assert len(found) > 1 and rows.shape[0] == len(found)
+    assert len({i for i, _, _ in found}) > 1  # candidates of more than one sentence compete
+    best = found[int(np.argmax(summarizer.reranker.scores(rows)))][2].text
+    assert summarizer.summarize(ARTS[0].body).headline == best  # served: the best that passes the guard
 
 
 def test_summaries_are_complete_faithful_and_do_not_repeat(summarizer):

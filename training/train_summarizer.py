@@ -7,7 +7,9 @@ From body-to-headline and body-to-teaser pairs of the train split it fits, per o
   candidate that shares most words with the outlet's headline (or teaser), the ROUGE oracle;
 - the deletion scorer (models/compression.py): logistic regression over the deletable subtrees of the oracle
   sentence, a subtree labelled deleted when most of its content words are missing from the outlet's text
-  (Filippova & Altun 2013).
+  (Filippova & Altun 2013);
+- the headline reranker (models/compression.py): ridge regression of every headline candidate's ROUGE-L against
+  the outlet's headline, over the candidates the best-ranked sentences give.
 With `--base-model` a T5/BART checkpoint, it also fine-tunes that generator (one plain loop, transformers'
 linear schedule). Then it scores validation articles beside the baselines and writes MODELS/summarizer/
 atomically. `--max-minutes` bounds the whole run.
@@ -51,6 +53,7 @@ class SummarizerArgs:
     headline_max_words: int = 16
     teaser_max_words: int = 45
     max_input_tokens: int = 256
+    salience_encoder: str | None = None          # "minilm": MiniLM salience features (measured to add nothing)
     max_minutes: float | None = 20.0             # the whole run: reading, parsing, fitting, validating, writing
     # the generator (only with a seq2seq --base-model)
     epochs: int = 1
@@ -152,7 +155,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     settings = SummarizerSettings(headline_max_words=args.headline_max_words, teaser_max_words=args.teaser_max_words,
-                                  max_input_tokens=args.max_input_tokens)
+                                  max_input_tokens=args.max_input_tokens, salience_encoder=args.salience_encoder)
     summ = Summarizer.from_base(args.base_model, settings=settings)
     if summ.generator is not None:
         settings.headline_path = settings.teaser_path = "generator"
@@ -165,7 +168,8 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     # 1. read each article once (sentences, MiniLM salience), the selectors' examples and the oracle sentences
     feats = {t: [] for t in TASKS}
     labels = {t: [] for t in TASKS}
-    targets = []  # (task, oracle sentence without its dateline, target)
+    targets = []  # (task, oracle sentence without its dateline, target, the article's word counts)
+    headlines = []  # (reading, outlet headline): the reranker's examples
     read = 0
     for a in tqdm(train, desc="read articles", unit="article", disable=not args.progress):
         if budget.used() > 0.5:
@@ -176,7 +180,9 @@ def train_summarizer(args: SummarizerArgs) -> dict:
             best = oracle(r.sentences, target, len(x))
             feats[task].append(x)
             labels[task] += [int(i == best) for i in range(len(x))]
-            targets.append((task, strip_lead_in(r.sentences[best]), target))
+            targets.append((task, strip_lead_in(r.sentences[best]), target, r.counts))
+            if task == "headline":
+                headlines.append((r, target))
         read += 1
     for task in TASKS:
         if feats[task]:
@@ -185,8 +191,8 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     # 2. parse the oracle sentences; which of their subtrees the outlet's editors left out
     rows = {t: [] for t in TASKS}
     ys = {t: [] for t in TASKS}
-    docs = nlp().pipe((s for _, s, _ in targets), batch_size=64)
-    for (task, _, target), doc in tqdm(zip(targets, docs), total=len(targets), desc="parse oracle sentences",
+    docs = nlp().pipe((s for _, s, _, _ in targets), batch_size=64)
+    for (task, _, target, counts), doc in tqdm(zip(targets, docs), total=len(targets), desc="parse oracle sentences",
                                        unit="sentence", disable=not args.progress):
         if budget.used() > 0.8:
             break
@@ -194,17 +200,20 @@ def train_summarizer(args: SummarizerArgs) -> dict:
         for tok in units(doc):
             y = unit_label(tok, want)
             if y is not None:
-                rows[task].append(unit_features(tok, doc))
+                rows[task].append(unit_features(tok, doc, counts))
                 ys[task].append(y)
     for task in TASKS:
         if rows[task]:
             dim = summ.scorers[task].dim
             summ.scorers[task].weights = fit_linear(hash_features(rows[task], dim), np.array(ys[task]), c=0.5)
 
-    # 3. the generator, when there is one
+    # 3. the headline reranker, over the candidates of each article's best-ranked sentences
+    reranked = fit_reranker(summ, headlines, budget, args.progress)
+
+    # 4. the generator, when there is one
     gen = train_generator(summ, parts["train"], args, budget) if summ.generator is not None else None
 
-    # 4. validation beside the baselines, then the model directory
+    # 5. validation beside the baselines, then the model directory
     valid = random.Random(args.seed).sample(parts["valid"], min(args.eval_articles, len(parts["valid"])))
     scores = evaluate_summaries(summ, valid, batch_size=16, progress=args.progress) if valid else {}
     results = {
@@ -214,6 +223,7 @@ def train_summarizer(args: SummarizerArgs) -> dict:
         "training_pairs": {t: len(feats[t]) for t in TASKS},
         "deletion_units": {t: len(ys[t]) for t in TASKS},
         "deleted_share": {t: float(np.mean(ys[t])) if ys[t] else 0.0 for t in TASKS},
+        "reranker": reranked,
         "training": {"articles_read": read, "total_seconds": round(budget.elapsed(), 1),
                      "machine": f"{platform.machine()}, {torch.get_num_threads()} threads", "generator": gen},
         "valid": scores,
@@ -226,6 +236,41 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     if args.progress:
         print(f"wrote {Path(args.models) / 'summarizer'} in {budget.elapsed() / 60:.1f} min")
     return results
+
+
+def fit_reranker(summ: Summarizer, headlines: list, budget: "Budget", progress: bool = True) -> dict:
+    """Fit the headline reranker: ridge regression of each candidate's ROUGE-L F1 against the outlet's headline
+    (centred per article: only the order within an article matters) on rerank_features, standardised for the fit."""
+    from rouge_score import rouge_scorer
+    from sklearn.linear_model import Ridge
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    k = summ.settings.parse_candidates
+    want = [(g, i) for g, (r, _) in enumerate(headlines) for i in summ.ranked("headline", r)[:k]]
+    parsed = nlp().pipe((strip_lead_in(headlines[g][0].sentences[i]) for g, i in want), batch_size=64)
+    docs: dict[int, dict] = {}
+    rows, ys, groups = [], [], []
+    for (g, i), doc in tqdm(zip(want, parsed), total=len(want), desc="rerank candidates", unit="sentence",
+                            disable=not progress):
+        if budget.used() > 0.85:
+            break
+        docs.setdefault(g, {})[i] = doc
+        if len(docs[g]) < min(k, len(summ.ranked("headline", headlines[g][0]))):
+            continue  # the article's last parsed sentence completes it
+        r, target = headlines[g]
+        found, x = summ.headline_candidates(r, docs.pop(g))
+        rouge = [scorer.score(target, c.text)["rougeL"].fmeasure for _, _, c in found]
+        if len(found) > 1 and max(rouge) > 0:
+            rows.append(x)
+            ys.append(np.array(rouge) - np.mean(rouge))
+            groups.append(len(found))
+    if len(rows) < 20:
+        return {"articles": len(rows), "fitted": False}
+    x, y = np.vstack(rows), np.concatenate(ys)
+    mu, sd = x.mean(0), x.std(0)
+    sd[sd < 1e-6] = 1.0
+    coef = Ridge(alpha=1.0).fit((x - mu) / sd, y).coef_
+    summ.reranker.weights = (coef / sd).astype(np.float32)  # the same order on raw features (the offset is shared)
+    return {"articles": len(rows), "candidates": int(len(y)), "fitted": True}
 
 
 def train_generator(summ: Summarizer, train: list, args: SummarizerArgs, budget: Budget) -> dict:
