@@ -117,7 +117,8 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray) -> tuple[dic
         own = any(c.dep_ in ("nsubj", "nsubjpass") for c in v.children)
         if v.dep_ == "conj" and own:
             continue  # a clause of its own after the main one stays as written
-        _rewrite(v, subject_number(v if own else v.head), keep, replace, drop, main=v.dep_ != "conj")
+        _rewrite(v, subject_number(v if own else v.head), keep, replace, drop, main=v.dep_ != "conj",
+                 reported=v.dep_ == "ccomp" and v.i > v.head.i)
         if v.dep_ == "ccomp":  # "Kremlin says that ..." -> "Kremlin says ..."
             drop.update(c.i for c in v.children if c.dep_ == "mark" and c.lower_ == "that" and c.i < v.i)
     if root.lemma_ in _SPEECH and keep[root.i] and not inside_quote[root.i]:
@@ -153,12 +154,15 @@ def _short_attribution(doc, root, keep, replace: dict, drop: set) -> None:
         drop.update(gone)
 
 
-def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool = True) -> None:
+def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool = True,
+             reported: bool = False) -> None:
+    """`reported`: the clause after a speech verb, where "will" stays ("Psaki says Biden will sign"; but
+    "Russia to expand list of targets, Putin says")."""
     auxes = [c for c in v.children if c.dep_ in ("aux", "auxpass") and keep[c.i] and c.i < v.i]
     neg = any(c.dep_ == "neg" for c in v.children)
     words = [a.lower_ for a in auxes]
     if v.tag_ == "VBN" and any(a.dep_ == "auxpass" for a in auxes) and not neg and main:
-        if "will" in words:  # "will be led by" -> "to be led by"
+        if "will" in words and not reported:  # "will be led by" -> "to be led by"
             will = auxes[words.index("will")]
             replace[will.i] = _case("to", will.text)
             return
@@ -170,7 +174,7 @@ def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool 
     subject_first = all(c.i < auxes[0].i for c in v.children if c.dep_ in ("nsubj", "nsubjpass")) if auxes else True
     if not subject_first:
         return  # a question ("What will the response be?") keeps its word order and tense
-    if words == ["will"] and v.tag_ == "VB" and not neg:  # "will provide" -> "to provide"
+    if words == ["will"] and v.tag_ == "VB" and not neg and not reported:  # "will provide" -> "to provide"
         replace[auxes[0].i] = _case("to", auxes[0].text)
         return
     if v.tag_ in ("VBD", "VBN") and not is_past_of(v.text, v.lemma_):
