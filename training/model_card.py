@@ -20,19 +20,22 @@ def summarizer_card(results: dict, summ) -> str:
 Writes a headline (at most {s.headline_max_words} words) and a teaser (one or two sentences, at most {s.teaser_max_words}
 words) for an English news article, from the article's own sentences:
 
-1. a learned **selector** ranks the article's first sentences for each output (position, length, MiniLM salience,
-   lexical cues against captions, bylines and site text);
+1. a learned **selector** ranks the article's first sentences for each output (position, length, lexical
+   salience and cues against captions, bylines and site text{"; MiniLM salience" if s.salience_encoder else ""});
 2. the best-ranked sentences are **parsed** with spaCy's small English pipeline;
 3. a learned **compressor** deletes whole subtrees (appositives, relative and adverbial clauses, prepositional
    phrases, time and place modifiers, a second clause) under the word limit, never the root verb, its subject or
-   object, a negation, a hedge or anything inside a quotation;
+   object, a complement the verb needs, a negation, a hedge or anything inside a quotation; for the headline a
+   learned **reranker** scores every complete candidate of the best {s.parse_candidates} sentences together
+   ({"fitted on " + str(results['reranker'].get('candidates')) + " candidates of " + str(results['reranker']['articles']) + " articles, ROUGE-L against the outlets' headlines" if results.get('reranker', {}).get('fitted') else "not fitted: the untrained order"});
 4. the headline is put in **headline style** (present tense, "will" -> "to", passive auxiliaries and articles
-   dropped), only where the verb's subject and its number are known;
+   dropped, "President Vladimir Putin said" -> "Putin says"), only where the verb's subject and its number are
+   known and the written form is the past of its lemma;
 5. every output passes **form checks** (no dangling last word, no quotation left open, a kept main verb) and
    the **faithfulness guard** (numbers and names, spaCy's entities too, supported by the article); the teaser
    must not repeat the headline's clause. When nothing passes, the extractive path writes the output (and says so).
 
-{"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive path as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator: the default base (MiniLM) embeds sentences only; give `--base-model` a T5/BART checkpoint to add one."}
+{"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive path as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator (the default base, MiniLM, is an encoder); give `--base-model` a T5/BART checkpoint to add one."}
 
 ## Data
 - Files: {', '.join(results['data'])}; articles with a body of at least {a['min_body_words']} words.
