@@ -98,6 +98,25 @@ def test_batch_endpoint_returns_a_results_file(client, tmp_path):
     assert tempfile.gettempdir() not in summary  # no server paths
 
 
+def test_batch_endpoint_runs_in_chunks_so_articles_interleave(client, tiny_models, tmp_path, monkeypatch):
+    """/batch hands the models BATCH_CHUNK articles at a time (an /predict waits for one chunk, not a whole file)."""
+    from serve.app import BATCH_CHUNK
+
+    desk, sizes = load(tiny_models), []
+    real = desk.predict
+
+    def recording(articles, batch_size=16):
+        sizes.append(len(articles) if isinstance(articles, list) else 1)
+        return real(articles, batch_size=batch_size)
+
+    monkeypatch.setattr(desk, "predict", recording)
+    src = tmp_path / "chunks.jsonl"
+    src.write_text("".join(json.dumps({"id": a.id, "body": a.body}) + "\n" for a in read_articles(SAMPLES)[:10]))
+    path, summary = client.predict(handle_file(str(src)), "jsonl", api_name="/batch")
+    assert "10 rows read: 10 written" in summary
+    assert sum(sizes) == 10 and max(sizes) <= BATCH_CHUNK
+
+
 def test_batch_endpoint_returns_the_rows_read_before_a_file_breaks_off(client, tmp_path):
     src = tmp_path / "cut.jsonl.gz"
     lines = "".join(json.dumps({"id": a.id, "body": a.body}) + "\n" for a in read_articles(SAMPLES)[:10])
