@@ -147,6 +147,12 @@ def article_counts(sentences: list[str]) -> dict[str, int]:
     return counts
 
 
+def recurrence(words, counts: dict[str, int]) -> list[int]:
+    """For each content word of `words` (tokens or text), in how many of the article's sentences it occurs
+    (article_counts; 1 for a word counted nowhere)."""
+    return [counts.get(_key(w), 1) for t in words for w in _WORD.findall(t.lower()) if w not in _MINOR]
+
+
 def unit_features(tok, doc, counts: dict[str, int] | None = None) -> dict:
     """Features of one deletion unit for the scorer (hashed by name); `counts` (article_counts of the article)
     adds how central the unit's words are to the article."""
@@ -167,8 +173,7 @@ def unit_features(tok, doc, counts: dict[str, int] | None = None) -> dict:
         f["verb_has_object"] = float(any(c.dep_ in ("dobj", "attr", "ccomp", "xcomp", "acomp", "dative")
                                          for c in tok.head.children))
     if counts is not None:
-        words = [_key(w) for t in tok.subtree for w in _WORD.findall(t.lower_) if w not in _MINOR]
-        seen = [math.log1p(max(0, counts.get(w, 1) - 1)) for w in words]
+        seen = [math.log1p(x - 1) for x in recurrence((t.text for t in tok.subtree), counts)]
         f |= {"article_mean": sum(seen) / len(seen) if seen else 0.0, "article_max": max(seen, default=0.0),
               "article_none": float(not any(seen))}
     return f
@@ -334,8 +339,7 @@ def rerank_features(c: Candidate, rank: int, sentence: int, counts: dict[str, in
     """RERANK_FEATURES of one candidate, then the selector's features of its sentence (models.selection)."""
     words = c.text.split()
     n = len(words)
-    keys = [_key(w) for w in _WORD.findall(c.text.lower()) if w not in _MINOR]
-    seen = [counts.get(w, 1) for w in keys]
+    seen = recurrence([c.text], counts)
     row = [float(rank == 0), float(rank == 1), float(rank == 2), float(sentence == 0), c.log_odds, c.deleted,
            n / 10, (n / 10) ** 2, abs(n - 11) / 10, float(n > 14), float(n < 8), c.kept_share,
            sum(math.log1p(x - 1) for x in seen) / len(seen) if seen else 0.0,

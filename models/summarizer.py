@@ -308,9 +308,7 @@ class Summarizer:
         if task == "headline":
             return self._compressive_headline(r, docs, guard)
         for i in self.ranked(task, r)[:s.parse_candidates]:
-            doc = docs.get(i)
-            if doc is None:
-                doc = docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
+            doc = self._doc(r, docs, i)
             text = compress_teaser(doc, self.scorers["teaser"], s.teaser_max_words, s.teaser_min_words,
                                    s.teaser_delete_above, s.teaser_word_reward, r.counts)
             if text and len(text.split()) < 20 and i + 1 < len(r.sentences):  # a short one takes the next along
@@ -327,13 +325,18 @@ class Summarizer:
                 return text, "compressive", chosen
         return None
 
+    @staticmethod
+    def _doc(r: "Reading", docs: dict, i: int):
+        """Sentence i's parse (without its dateline), from `docs` or parsed now and kept there."""
+        if i not in docs:
+            docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
+        return docs[i]
+
     def headline_candidates(self, r: "Reading", docs: dict) -> tuple[list, np.ndarray]:
         """[(sentence index, doc, Candidate)] of the best-ranked sentences, and their rerank_features rows."""
         found, rows = [], []
         for rank, i in enumerate(self.ranked("headline", r)[:self.settings.parse_candidates]):
-            doc = docs.get(i)
-            if doc is None:
-                doc = docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
+            doc = self._doc(r, docs, i)
             for c in headline_candidates(doc, self.scorers["headline"], self.settings.headline_max_words, r.counts):
                 found.append((i, doc, c))
                 rows.append(rerank_features(c, rank, i, r.counts, r.features[i]))
@@ -473,8 +476,8 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
                         k: int = 120) -> list[Candidate]:
     """Every complete headline (a kept main verb, no dangling last word, no quotation or bracket left open, no verb
     stranded, not site text) that deletions of `doc` give within `max_words`, in headline style: the k most
-    probable deletion sets, deduplicated. None for a caption, a byline, a fragment, a question or a sentence whose
-    parse lost its speaker."""
+    probable deletion sets, deduplicated. None (an empty list) for a caption, a byline, a fragment, a question or
+    a sentence whose parse lost its speaker."""
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     if root is None or root.pos_ not in ("VERB", "AUX") or not any(
             c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in root.children):
