@@ -26,6 +26,8 @@ from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_tran
                    resolve_base, resolve_precision)
 from .baseline import TfidfBaseline
 
+DEFAULT_MAX_LENGTH = 128  # tokens of headline + teaser + body the encoder reads (the model card says why)
+
 def article_text(item) -> str:
     """The classifier's input for a str, a dict or an Article; empty text is a ValueError."""
     if isinstance(item, Article):
@@ -52,15 +54,18 @@ class MeanPoolClassifier(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, input_ids, attention_mask, **_):
+    def embed(self, input_ids, attention_mask, **_):
+        """The mean-pooled article embedding the head reads, shape (n, hidden)."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids, attention_mask, **_):
+        return self.head(self.dropout(self.embed(input_ids, attention_mask)))
 
 
 class TopicClassifier:
-    def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = 256,
+    def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = DEFAULT_MAX_LENGTH,
                  num_threads: int | None = None, precision: str = "float32",
                  baseline: TfidfBaseline | None = None, blend_weight: float = 1.0):
         self.model = model.eval()
@@ -75,7 +80,7 @@ class TopicClassifier:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_base(cls, base_model: str | None = None, labels=LABELS, max_length: int = 256) -> "TopicClassifier":
+    def from_base(cls, base_model: str | None = None, labels=LABELS, max_length: int = DEFAULT_MAX_LENGTH) -> "TopicClassifier":
         """A fresh classification head on a pretrained encoder (bundled MiniLM by default)."""
         where = resolve_base(base_model)
         tokenizer = load_pretrained(AutoTokenizer, where)
@@ -88,7 +93,7 @@ class TopicClassifier:
     def from_pretrained(cls, directory, num_threads: int | None = None, precision: str = "auto",
                         max_length: int | None = None) -> "TopicClassifier":
         """Load a trained model directory. `max_length` overrides the token budget the encoder reads (default: the
-        one saved at training, 256). `precision` is what inference computes in:
+        one saved at training, 128 by default). `precision` is what inference computes in:
         - "bfloat16": about 2x faster than float32 on CPUs with native bfloat16 (AVX512-BF16, AMX), same labels
           (docs/BENCHMARKS.md compares them); slower than float32 where the CPU has to emulate it.
         - "float32": the weights as trained.
@@ -122,7 +127,7 @@ class TopicClassifier:
         elif precision == "bfloat16":
             model = model.to(torch.bfloat16)
         return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
-                   max_length=max_length or extra.get("max_length", 256), num_threads=num_threads, precision=precision,
+                   max_length=max_length or extra.get("max_length", DEFAULT_MAX_LENGTH), num_threads=num_threads, precision=precision,
                    baseline=baseline, blend_weight=blend_weight)
 
     def _write(self, directory: Path) -> None:

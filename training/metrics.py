@@ -85,3 +85,18 @@ def format_table(results: dict) -> str:
     for lab in labels:
         out.append(f"{'F1 ' + lab:24}" + "".join(f"{results[n]['per_class'][lab]['f1']:>16.3f}" for n in names))
     return "\n".join(out)
+
+
+def reliability(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
+    """Top-label reliability table, equal-width confidence bins over (0, 1]: per bin the mean confidence, the
+    accuracy and the count (None where a bin is empty); what a reliability diagram plots."""
+    probs, y = np.asarray(probs), np.asarray(y)
+    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    out = {"edges": edges.round(4).tolist(), "confidence": [], "accuracy": [], "count": []}
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        in_bin = (conf > lo) & (conf <= hi)
+        out["count"].append(int(in_bin.sum()))
+        out["confidence"].append(float(conf[in_bin].mean()) if in_bin.any() else None)
+        out["accuracy"].append(float((pred[in_bin] == y[in_bin]).mean()) if in_bin.any() else None)
+    return out
