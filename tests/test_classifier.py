@@ -8,10 +8,10 @@ from safetensors.torch import load_file
 from scipy.special import log_softmax
 
 import training.train_classifier as tc
-from data import LABELS, SAMPLES, read_articles
+from data import LABELS, SAMPLES, Article, read_articles
 from models.base import ModelLoadError, bundled_minilm, cpu_has_bf16, load_pretrained, resolve_base
 from models.baseline import TfidfBaseline
-from models.classifier import TopicClassifier
+from models.classifier import TopicClassifier, article_text
 from serve.cli import main as cli
 from training.metrics import expected_calibration_error, fit_blend, fit_temperature, softmax
 
@@ -101,6 +101,21 @@ def test_round_trip_gives_identical_probabilities(trained, tmp_path):
         q2 = TopicClassifier.from_pretrained(tmp_path / "copy", precision=precision).probabilities(texts)
         assert np.array_equal(q1, q2)
         assert np.abs(q1 - a.probabilities(texts)).max() < 0.1  # stays near float32 on this tiny model
+
+
+def test_the_headline_can_be_repeated_in_front(trained, tmp_path):
+    a = Article(id="1", headline="Talks in Geneva", teaser="Ministers met.", body="They met for hours.")
+    assert article_text(a) == "Talks in Geneva\nMinisters met.\nThey met for hours."
+    assert article_text(a, 2) == "Talks in Geneva\n" * 3 + "Ministers met.\nThey met for hours."
+    assert article_text({"headline": "H", "body": "B"}, 1) == "H\nH\nB" and article_text("B", 3) == "B"
+    assert article_text({"teaser": "T", "body": "B"}, 1) == "T\nB"  # no headline, nothing repeated
+    models, _ = trained
+    clf = TopicClassifier.from_pretrained(models / "classifier", precision="float32")
+    clf.headline_repeats = 1
+    clf.save_pretrained(tmp_path / "h")
+    again = TopicClassifier.from_pretrained(tmp_path / "h", precision="float32")
+    assert again.headline_repeats == 1 and again.input_text(a) == article_text(a, 1)
+    assert np.array_equal(again.probabilities([a]), again.probabilities([article_text(a, 1)]))
 
 
 def test_served_probabilities_blend_the_encoder_and_tfidf(trained, tmp_path):

@@ -96,7 +96,8 @@ def main(argv=None):
     trained = json.loads((Path(a.models) / "classifier" / "metrics.json").read_text())
     shipped = evaluate(a.models, a.data, split="test", tasks=("topic",))  # as served, through the CLI's code path
     test_articles = split_articles(read_articles(a.data))["test"]
-    test = [x.text for x in test_articles]
+    reader = TopicClassifier.from_pretrained(Path(a.models) / "classifier", precision="float32")
+    test = [reader.input_text(x) for x in test_articles]  # what the model reads
     freeze_memory()
     y = np.array([LABELS.index(x.topic) for x in test_articles])
     speed, by_precision = {}, {}

@@ -101,11 +101,13 @@ def model_card(results: dict, args, tfidf_chars: int) -> str:
                    f"others pushed apart (SetFit's idea, in the same loop and the same forward pass)."
                    if args.contrastive_weight else "")
     train_len = args.train_max_length or args.max_length
+    headline = (f", the headline written {args.headline_repeats + 1} times in front (the guideline: the topic the headline "
+                f"leads with)" if args.headline_repeats else "")
     return f"""# newsdesk topic classifier
 
 Labels an English news article as one of `diplomacy`, `reconstruction_finance`, `military`, `other`
 (definitions: TOPICS.md of the shared data). Input: headline, teaser and body joined (a feed item with no body:
-headline and teaser), first {args.max_length} tokens at inference, {train_len} in training.
+headline and teaser){headline}, first {args.max_length} tokens at inference, {train_len} in training.
 
 Why {args.max_length} tokens: TOPICS.md sets the topic by the headline and lede, and those fit in 128 tokens
 (about 90 words). Trained and served at 128, the blend scored higher than served at 256 on the same weights, and it

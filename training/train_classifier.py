@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import atomic_dir, resolve_precision
 from models.baseline import TfidfBaseline
-from models.classifier import DEFAULT_MAX_LENGTH, TopicClassifier
+from models.classifier import DEFAULT_MAX_LENGTH, TopicClassifier, article_text
 from .checkpoint import linear_schedule, load_extra, record_evaluation, remove_checkpoint, start_or_resume
 from .metrics import classification_metrics, fit_blend, fit_temperature, format_table, reliability, softmax
 from .model_card import model_card, plot_confusion, plot_reliability
@@ -51,6 +51,7 @@ class ClassifierArgs:
     contrastive_weight: float = 0.0             # weight of a supervised contrastive term on the pooled embeddings
     contrastive_temperature: float = 0.1
     soup_from: float | None = None              # average the weights of the evaluations from this epoch on
+    headline_repeats: int = 0                   # extra copies of the headline in front of the input (both members)
     freeze_embeddings: bool = True              # word embeddings stay fixed: faster on CPU, no worse here
     train_precision: str = "auto"               # bfloat16 autocast where the CPU has it natively (1.5x faster), else float32
     patience: int = 2                           # evaluations without macro-F1 gain before stopping
@@ -124,7 +125,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
             raise ValueError(f"the {name} split is empty: give more labelled articles (have {len(articles)})")
     print("split sizes: " + ", ".join(f"{k} {len(v)}" for k, v in parts.items()))
     labels = list(LABELS)
-    texts = {k: [a.text for a in v] for k, v in parts.items()}
+    texts = {k: [article_text(a, args.headline_repeats) for a in v] for k, v in parts.items()}
     ys = {k: np.array([labels.index(a.topic) for a in v], dtype=int) for k, v in parts.items()}
 
     # --- baseline: same split, every time ------------------------------------------------------
@@ -134,6 +135,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
 
     # --- model ----------------------------------------------------------------------------------
     clf = TopicClassifier.from_base(args.base_model, labels, max_length=args.max_length)
+    clf.headline_repeats = args.headline_repeats
     model = clf.model
     if args.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
