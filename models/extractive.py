@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import torch
 
 _ABBREV = ("Mr", "Mrs", "Ms", "Dr", "Prof", "Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Rep", "Sen", "Gov", "St",
            "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "No", "Vol",
@@ -48,7 +47,7 @@ def lead_sentence(body: str) -> str:
 
 
 class SentenceEncoder:
-    """all-MiniLM-L6-v2 sentence embeddings (mean pooling, unit length), int8 on CPU."""
+    """all-MiniLM-L6-v2 (tokenizer and int8 encoder) for sentence embeddings (models.selection.sentence_embeddings)."""
 
     def __init__(self, model_dir=None):
         from transformers import AutoModel, AutoTokenizer
@@ -58,20 +57,6 @@ class SentenceEncoder:
         self.tokenizer = load_pretrained(AutoTokenizer, where)
         model = load_pretrained(AutoModel, where, add_pooling_layer=False).eval()
         self.model = int8(model)
-
-    @torch.inference_mode()
-    def encode(self, sentences: list[str], batch_size: int = 64) -> np.ndarray:
-        out = np.zeros((len(sentences), self.model.config.hidden_size), dtype=np.float32)
-        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            enc = self.tokenizer([sentences[i] for i in idx], truncation=True, max_length=128, padding=True,
-                                 return_tensors="pt")
-            hidden = self.model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).float()
-            emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-            out[idx] = torch.nn.functional.normalize(emb, dim=-1).numpy()
-        return out
 
 
 def salience(embeddings: np.ndarray, lead_weight: float = 0.15, positions=None) -> np.ndarray:
@@ -137,9 +122,17 @@ _DATELINE = re.compile(
     r"(?P<dash>\s+(?:--|—|―|–|-))?(?:\s+|(?<=\))(?=[A-Z\"“]))")                          # or "(CNN)The ..."
 
 
+# a wire dateline after a photo credit or a place list: "REUTERS/Name MOSCOW, Oct 1 (Reuters) - ", "RIGA/MOSCOW, ..."
+_AGENCY_LEAD = re.compile(r"^.{0,160}?\((?:Reuters|AP|AFP|Xinhua|TASS|CNN|UPI|dpa|Bloomberg|Sputnik|ANI|IANS|PTI|"
+                          r"Interfax|Ukrinform|UNIAN|BelTA|RIA Novosti|IRNA|Kyodo|Yonhap)\)\s*(?:--|[-—–―])\s+(?=[A-Z\"“‘])")
+
+
 def strip_dateline(sentence: str) -> str:
     """The sentence without a news-wire dateline ("KYIV, April 17 (Reuters) - ", "Moscow — ", "(CNN)"): a
     capitalised start followed by an agency, or by a dash, or an agency alone, before a capitalised rest."""
+    m = _AGENCY_LEAD.match(sentence)
+    if m and len(sentence) - m.end() >= 20:
+        return sentence[m.end():]
     m = _DATELINE.match(sentence)
     rest = sentence[m.end():] if m else ""
     if len(rest) >= 20 and (rest[0].isupper() or rest[0] in "\"“'‘") and (m.group("agency") or m.group("dash")):

@@ -36,6 +36,9 @@ should not no new says said say top more most what who why how when where which 
 here first last next one two three four five six seven eight nine ten""".split())
 
 
+_NAME_ENTITIES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+
+
 @dataclass(frozen=True)
 class Quantity:
     text: str
@@ -137,7 +140,13 @@ class Guard:
                 found.append(w)
         return found
 
-    def check(self, text: str) -> Check:
+    def check(self, text: str, doc=None) -> Check:
+        """Numbers and names of `text` against the article; with `doc` (spaCy's parse of `text`), the words of
+        its named entities too, capitalised or not."""
         bad_nums = [q.text for q in quantities(text) if not number_supported(q, self.quantities)]
-        bad_names = [w for w in self.names(text) if not _stem_match(w, self.vocab)]
+        names = self.names(text)
+        if doc is not None:
+            names += [w.text for e in doc.ents if e.label_ in _NAME_ENTITIES for w in e if w.is_alpha and len(w) > 1
+                      and w.text not in names and w.lower_ not in _STOP_CAPS]
+        bad_names = [w for w in names if not _stem_match(w, self.vocab)]
         return Check(not bad_nums and not bad_names, bad_nums, bad_names)

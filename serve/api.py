@@ -18,10 +18,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from data import Article
-from data.articles import FIELDS
-from models.base import ModelLoadError, models_dir
+from data.articles import FIELDS, article_id, fit_for_models
+from models.base import ModelLoadError, has_file, models_dir
 from models.classifier import TopicClassifier
+from models.display import HEADLINE_MAX_CHARS, TEASER_MAX_CHARS, clean_for_display, looks_english
 from models.summarizer import Summarizer
+
+# Notes that tell the user something about their article start with one of these; they are the `warnings` of a
+# Prediction. Every note, these and the models' own (which fallback wrote an output), is in `notes` (the demo's
+# provenance view, /explain).
+USER_WARNING_PREFIXES = ("input cut", "text ", "no body", "topic read")
+NOT_ENGLISH = "text does not look like English: topic and summary are unreliable"
+EVIDENCE_MAX_CHARS = 600
 
 
 @dataclass
@@ -31,13 +39,14 @@ class Prediction:
     id: str | None
     topic: str
     probabilities: dict[str, float]        # every label, calibrated, summing to 1
-    headline: str
-    teaser: str
-    headline_source: str                   # "generator", "generator (beam candidate k)" or "extractive"
+    headline: str                          # plain text, at most HEADLINE_MAX_CHARS (models/display.py)
+    teaser: str                            # plain text, at most TEASER_MAX_CHARS
+    headline_source: str                   # "compressive", "generator", "generator (beam candidate k)" or "extractive"
     teaser_source: str
     evidence: list[str] = field(default_factory=list)  # the body sentences the headline and teaser rest on
-    warnings: list[str] = field(default_factory=list)  # truncated input, fallbacks, missing body
+    warnings: list[str] = field(default_factory=list)  # about the article: input cut, not English, no body
     models: dict[str, str] = field(default_factory=dict)  # {"classifier": version, "summarizer": version}
+    notes: list[str] = field(default_factory=list)     # the warnings and the models' own notes (fallbacks used)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,16 +76,18 @@ def to_article(item, index: int = 0) -> Article:
             raise ValueError(f"{where}: the text is empty or whitespace only")
         return Article(id=str(index), body=item)
     if isinstance(item, dict):
-        values = {k: item.get(k) for k in FIELDS if item.get(k) is not None}
-        if isinstance(values.get("id"), int):
-            values["id"] = str(values["id"])
+        # the topic and annotator fields are not needed to predict: ignored, as the batch script does
+        values = {k: item.get(k) for k in FIELDS if item.get(k) is not None and k not in ("id", "topic", "sure")}
         for k, v in values.items():
-            if k != "sure" and not isinstance(v, str):
+            if not isinstance(v, str):
                 raise TypeError(f"{where}: field {k!r} must be a string, got {type(v).__name__}")
         if not any(isinstance(values.get(k), str) and values[k].strip() for k in ("headline", "teaser", "body")):
             raise ValueError(f"{where}: no text; give 'body' (and optionally 'headline', 'teaser'); "
                              f"got keys {sorted(item)}")
-        values["id"] = str(values.get("id", index))
+        try:
+            values["id"] = article_id(item.get("id"), str(index))  # the readers' rule (data/articles.py)
+        except TypeError as e:
+            raise TypeError(f"{where}: field 'id': {e}") from None
         try:
             return Article(**values)
         except (TypeError, ValueError) as e:
@@ -119,15 +130,18 @@ class Newsdesk:
         with self._lock:
             if self._summarizer is not None:
                 return
-            missing = [n for n in ("classifier", "summarizer") if not (self.dir / n / "config.json").exists()]
+            missing = [n for n in ("classifier", "summarizer") if not has_file(self.dir / n / "config.json")]
             if missing:
                 raise ModelLoadError(
-                    f"no trained {' or '.join(missing)} in {self.dir}/: run `make train` (both models), or "
+                    f"no trained {' or '.join(missing)} in {self.dir.resolve()}/: run `make train` (both models), or "
                     f"`newsdesk train-classifier` / `newsdesk train-summarizer --data FILE --models {self.dir}`; "
                     f"or point NEWSDESK_MODELS at a folder that has them")
             classifier = TopicClassifier.from_pretrained(self.dir / "classifier", precision=self.precision)
             summarizer = Summarizer.from_pretrained(self.dir / "summarizer", precision=self.precision)
-            self.versions = {n: model_version(self.dir / n) for n in ("classifier", "summarizer")}
+            try:
+                self.versions = {n: model_version(self.dir / n) for n in ("classifier", "summarizer")}
+            except OSError as e:
+                raise ModelLoadError(f"cannot read {e.filename}: {e.strerror or e}") from None
             self._classifier, self._summarizer = classifier, summarizer
 
     @property
@@ -165,22 +179,29 @@ class Newsdesk:
 
     def _predict_batch(self, batch: list[Article]) -> list[Prediction]:
         clf, summ = self._classifier, self._summarizer
+        batch, fixes = zip(*(fit_for_models(a) for a in batch)) if batch else ((), ())
         probs = clf.predict_proba(batch, batch_size=len(batch))
         bodies = [a.body or "\n".join(t for t in (a.teaser, a.headline) if t) for a in batch]
         summaries = summ.summarize(bodies, batch_size=len(batch))
         token_counts = [len(ids) for ids in clf.tokenizer([a.text for a in batch], add_special_tokens=True)["input_ids"]]
         out = []
-        for article, p, s, n_tokens in zip(batch, probs, summaries, token_counts):
-            warnings = list(s.warnings)
+        for article, p, s, n_tokens, fixed in zip(batch, probs, summaries, token_counts, fixes):
+            warnings = list(fixed) + list(s.warnings)
+            if not looks_english(article.text):
+                warnings.insert(0, NOT_ENGLISH)
             if not article.body:
                 warnings.insert(0, "no body: headline and teaser were written from the given headline/teaser")
             if n_tokens > clf.max_length:
                 tfidf = f" (its TF-IDF part the first {clf.baseline.max_chars} characters)" if clf.blend_weight < 1 else ""
                 warnings.insert(0, f"topic read the first {clf.max_length} of {n_tokens} tokens{tfidf}")
             out.append(Prediction(
-                id=article.id, topic=max(p, key=p.get), probabilities=p, headline=s.headline, teaser=s.teaser,
+                id=article.id, topic=max(p, key=p.get), probabilities=p,
+                headline=clean_for_display(s.headline, HEADLINE_MAX_CHARS),
+                teaser=clean_for_display(s.teaser, TEASER_MAX_CHARS),
                 headline_source=s.headline_source, teaser_source=s.teaser_source,
-                evidence=[s.sentences[i] for i in s.evidence], warnings=warnings, models=dict(self.versions)))
+                evidence=[clean_for_display(s.sentences[i], EVIDENCE_MAX_CHARS) for i in s.evidence],
+                warnings=[w for w in warnings if w.startswith(USER_WARNING_PREFIXES)], models=dict(self.versions),
+                notes=warnings))
         return out
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 
 from data import DataError
-from data.articles import FIELDS
+from data.articles import FIELDS, fit_for_models
 from models.base import DEFAULT_BASE, ModelLoadError, models_dir
 
 
@@ -52,22 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", nargs="+", required=True, metavar="FILE",
                    help="JSONL(.gz)/CSV with a body and a headline and/or teaser")
     p.add_argument("--extra-data", nargs="+", default=[], metavar="FILE",
-                   help="more training pairs only (their train split); validation and the path choice use --data")
+                   help="more training pairs only (their train split); validation uses --data")
     p.add_argument("--base-model", default=DEFAULT_BASE,
-                   help="'minilm' (bundled: BERT2BERT warm start), a local seq2seq checkpoint or a Hub id (T5, BART)")
-    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for training")
-    p.add_argument("--max-steps", type=int, default=None)
-    p.add_argument("--max-pairs", type=int, default=None, help="use at most this many training pairs")
+                   help="'minilm' (bundled; compressive summarizer only) or a local seq2seq checkpoint or Hub id "
+                        "(T5, BART), fine-tuned as a generator whose outputs the guard checks")
+    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for the whole run (default 20)")
+    p.add_argument("--train-articles", type=int, default=None, help="train-split articles to learn from (default 5000)")
+    p.add_argument("--headline-max-words", type=int)
+    p.add_argument("--teaser-max-words", type=int)
+    p.add_argument("--max-steps", type=int, default=None, help="generator fine-tuning steps at most")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
-    p.add_argument("--decoder-layers", type=int)
-    p.add_argument("--max-input-tokens", type=int)
     p.add_argument("--seed", type=int)
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
-    p.add_argument("--no-choose-paths", action="store_true",
-                   help="serve the generator for both outputs even where the extractive path scores higher on "
-                        "validation (default: each output takes the path that scores higher)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true")
 
@@ -97,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", metavar="OUT", help=".jsonl or .csv results; rerunning skips rows already there")
     _data_flags(p, skip_bad=False)  # bad rows become error records instead
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--retry-failed", action="store_true",
+                   help="rewrite OUT without its error records and run those rows again (after fixing them)")
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("serve", help="serve the Gradio demo")
@@ -120,11 +119,11 @@ def main(argv=None) -> int:
         elif args.command == "train-summarizer":
             from training.train_summarizer import SummarizerArgs, train_summarizer
             given = dict(data=args.data, extra_data=args.extra_data, models=args.models, base_model=args.base_model,
-                         max_minutes=args.max_minutes, max_steps=args.max_steps, max_pairs=args.max_pairs, epochs=args.epochs,
-                         batch_size=args.batch_size, lr=args.lr, decoder_layers=args.decoder_layers,
-                         max_input_tokens=args.max_input_tokens, seed=args.seed, resume=args.resume,
-                         num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,
-                         choose_paths=not args.no_choose_paths, progress=not args.no_progress)
+                         max_minutes=args.max_minutes, train_articles=args.train_articles,
+                         headline_max_words=args.headline_max_words, teaser_max_words=args.teaser_max_words,
+                         max_steps=args.max_steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         seed=args.seed, num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,
+                         progress=not args.no_progress)
             train_summarizer(SummarizerArgs(**{k: v for k, v in given.items() if v is not None}))
         elif args.command == "evaluate":
             from training.evaluate import evaluate
@@ -139,7 +138,7 @@ def main(argv=None) -> int:
             from models.summarizer import Summarizer
             bad = []
             articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
-            articles = articles[: args.limit] if args.limit else articles
+            articles = [fit_for_models(a)[0] for a in (articles[: args.limit] if args.limit else articles)]
             for a in articles:
                 if not a.body:
                     print(f"skipped {a.id}: no body to summarize", file=sys.stderr)
@@ -158,7 +157,7 @@ def main(argv=None) -> int:
             from models.classifier import TopicClassifier
             bad = []
             articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
-            articles = articles[: args.limit] if args.limit else articles
+            articles = [fit_for_models(a)[0] for a in (articles[: args.limit] if args.limit else articles)]
             clf = TopicClassifier.from_pretrained(os.path.join(args.models, "classifier"))
             for article, probs in zip(articles, clf.predict_proba(articles)):
                 top = max(probs, key=probs.get)
@@ -173,7 +172,8 @@ def main(argv=None) -> int:
             from data import FieldMap
             from serve.batch import run_batch
             report = run_batch(args.input, args.output, models=args.models, batch_size=args.batch_size,
-                               fields=FieldMap.parse(args.fields), progress=not args.no_progress)
+                               fields=FieldMap.parse(args.fields), progress=not args.no_progress,
+                               retry_failed=args.retry_failed)
             print(f"newsdesk batch: {report}", file=sys.stderr)
             return 0 if report.ok else 1
         elif args.command == "serve":

@@ -11,8 +11,7 @@ def tiny_models(tmp_path_factory):
     from training.train_summarizer import SummarizerArgs, train_summarizer
 
     d = tmp_path_factory.mktemp("models")
-    train_summarizer(SummarizerArgs(data=[str(SAMPLES)], models=str(d), max_steps=2, batch_size=8, eval_articles=2,
-                                    decoder_layers=1, max_input_tokens=96, num_beams=2, progress=False))
+    train_summarizer(SummarizerArgs(data=[str(SAMPLES)], models=str(d), eval_articles=8, progress=False))
     train_classifier(ClassifierArgs(data=[str(SAMPLES)], models=str(d), max_steps=1, batch_size=8, max_length=64,
                                     train_max_length=64, progress=False))
     return d

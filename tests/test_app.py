@@ -1,8 +1,14 @@
 """The Gradio demo, served for real on 127.0.0.1: every named endpoint through gradio_client, then a real browser
 (Debian's chromium, headless, driven by selenium through chromedriver; .ci/run installs both)."""
+import gzip
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
+import time
 
 import pytest
 from gradio_client import Client, handle_file
@@ -30,17 +36,28 @@ def client(app):
 def test_served_on_loopback_with_a_bounded_queue(app):
     assert app.server_name == "127.0.0.1"
     assert app._queue.max_size == QUEUE_SIZE
-    # one queue: /predict, /explain and /batch share one concurrency group of one (the models and both cores)
-    fns = [f for f in app.fns.values() if f.api_name in ("predict", "explain", "batch")]
-    assert len(fns) == 3 and {(f.concurrency_id, f.concurrency_limit) for f in fns} == {("models", 1)}
+    # two lanes of one: articles (/predict, /explain) and batch files (/batch, run in chunks between articles)
+    lanes = {f.api_name: (f.concurrency_id, f.concurrency_limit) for f in app.fns.values()}
+    assert lanes["predict"] == lanes["explain"] == ("models", 1) and lanes["batch"] == ("batch", 1)
     assert app.local_url.startswith("http://127.0.0.1:")
 
 
 def test_named_endpoints(client):
     api = client.view_api(print_info=False, return_format="dict")
     assert {"/predict", "/explain", "/batch"} <= set(api["named_endpoints"])
-    assert len(api["named_endpoints"]["/predict"]["parameters"]) == 2
-    assert len(api["named_endpoints"]["/predict"]["returns"]) == 3
+    predict = api["named_endpoints"]["/predict"]
+    assert [(p["parameter_name"], p["parameter_has_default"]) for p in predict["parameters"]] == [
+        ("text", False), ("headline", True)]
+    assert [r["label"] for r in predict["returns"]] == ["Topic", "Generated headline", "Generated teaser"]
+    assert [r["label"] for r in api["named_endpoints"]["/explain"]["returns"]] == ["Provenance"]
+    assert [r["label"] for r in api["named_endpoints"]["/batch"]["returns"]] == ["Results", "Summary"]
+    assert all(e["description"] for e in api["named_endpoints"].values())
+
+
+def test_the_readme_one_argument_call(client, tiny_models):
+    body = examples()[0][0]
+    topic, headline, teaser = client.predict(body, api_name="/predict")
+    assert topic["label"] == load(tiny_models).predict(body).topic and headline == headline.strip()
 
 
 def test_predict_endpoint_matches_the_python_api(client, tiny_models):
@@ -55,13 +72,18 @@ def test_predict_endpoint_matches_the_python_api(client, tiny_models):
     explained = client.predict(body, "", api_name="/explain")
     assert expected.headline_source in explained and "Models:" in explained
     assert "summarizer@" in explained
+    for note in expected.notes:  # the notes that are not warnings (which fallback wrote what) are shown here
+        assert note.replace("'", "&#x27;") in explained
 
 
-def test_predict_endpoint_rejects_bad_input_clearly(client):
+def test_predict_endpoint_rejects_bad_input_clearly(client, capfd):
+    capfd.readouterr()
     with pytest.raises(Exception, match="text box is empty"):
         client.predict("   ", "", api_name="/predict")
     with pytest.raises(Exception, match=f"at most {MAX_CHARS:,}"):
         client.predict("word " * (MAX_CHARS // 4), "", api_name="/predict")
+    log = capfd.readouterr().err
+    assert log.count("request refused") == 2 and "Traceback" not in log  # one line each in the server log
 
 
 def test_batch_endpoint_returns_a_results_file(client, tmp_path):
@@ -72,7 +94,39 @@ def test_batch_endpoint_returns_a_results_file(client, tmp_path):
     recs = [json.loads(line) for line in open(path, encoding="utf-8")]
     assert [r["id"] for r in recs[:3]] == [a.id for a in arts]
     assert recs[3]["line"] == 4 and "malformed JSON" in recs[3]["error"]
-    assert "4 rows read: 4 written" in summary and "(1 failed)" in summary
+    assert "4 rows read: 4 written to upload.newsdesk.jsonl (1 failed)" in summary
+    assert tempfile.gettempdir() not in summary  # no server paths
+
+
+def test_batch_endpoint_returns_the_rows_read_before_a_file_breaks_off(client, tmp_path):
+    src = tmp_path / "cut.jsonl.gz"
+    lines = "".join(json.dumps({"id": a.id, "body": a.body}) + "\n" for a in read_articles(SAMPLES)[:10])
+    src.write_bytes(gzip.compress(lines.encode())[:-12])
+    path, summary = client.predict(handle_file(str(src)), "jsonl", api_name="/batch")
+    recs = [json.loads(line) for line in open(path, encoding="utf-8")]
+    assert len(recs) >= 5 and all(r["topic"] for r in recs)
+    assert summary.startswith("Stopped: cut.jsonl.gz: cannot read file") and "rows read before" in summary
+
+
+def test_sigterm_removes_the_servers_temporary_folder(tiny_models, tmp_path):
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "serve.cli", "serve", "--models", str(tiny_models), "--port",
+                               str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and server.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert list(tmp_path.glob("newsdesk-batch-*")) and server.poll() is None, "the server did not start"
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    finally:
+        server.kill()
+    assert not list(tmp_path.glob("newsdesk-batch-*"))
 
 
 def test_a_real_browser_submits_an_example_and_sees_the_headline(app, tiny_models):
@@ -114,15 +168,35 @@ def test_the_serving_benchmark_runs(tiny_models, tmp_path):
     src.write_text("".join(json.dumps({"id": a.id, "body": a.body}) + "\n" for a in read_articles(SAMPLES)))
     doc = tmp_path / "BENCH.md"
     doc.write_text(f"before\n{bench.START}\nold\n{bench.END}\nafter\n")
-    bench.main(["--data", str(src), "--models", str(tiny_models), "--runs", "3", "--batch-articles", "6", "--clients", "2",
+    bench.main(["--data", str(src), "--models", str(tiny_models), "--runs", "3", "--batch-articles", "6", "--clients", "2,3",
                 "--seconds", "3", "--out", str(tmp_path / "serve.json"), "--doc", str(doc)])
     r = json.loads((tmp_path / "serve.json").read_text())
     assert r["predict"]["articles"] == 3 and r["predict"]["p50_ms"] > 0
     assert r["batch"]["articles"] == 6 and r["batch"]["failed"] == 0
     assert r["demo"]["requests"] > 0 and r["demo"]["errors"] == 0
-    if tuple(r["paths"]) != ("generator", "generator"):  # the generator is timed writing both outputs too
+    assert [d["clients"] for d in r["demos"]] == [2, 3] and all("queue_full" in d for d in r["demos"])
+    if "generator" in r:  # timed writing both outputs only when the summarizer has a generator
         assert r["generator"]["predict"]["articles"] == 3 and r["generator"]["batch"]["articles"] == 6
     text = doc.read_text()
     assert f"headline {r['paths'][0]}, teaser {r['paths'][1]}" in text
     assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
     assert "python -m serve.bench" in text and "8 concurrent" not in text
+    assert "| demo `/predict`, 2 concurrent" in text and "| demo `/predict`, 3 concurrent" in text
+
+
+def test_an_oversized_request_body_is_refused_before_gradio_reads_it(app):
+    """Eight 100 MB pastes grew the server by 1.2 GB for good: now any body over MAX_REQUEST_BYTES gets 413."""
+    import http.client
+    from urllib.parse import urlparse
+
+    from serve.app import MAX_REQUEST_BYTES
+
+    url = urlparse(app.local_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.putrequest("POST", "/gradio_api/queue/join")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(100 * 2**20))
+    conn.endheaders()
+    response = conn.getresponse()  # answered at once, from the headers: the 100 MB are never sent or read
+    assert response.status == 413 and f"at most {MAX_REQUEST_BYTES:,} bytes" in response.read().decode()
+    conn.close()

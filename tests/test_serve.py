@@ -23,8 +23,8 @@ def check_prediction(p, id_=None):
     assert set(p.probabilities) == set(LABELS) and sum(p.probabilities.values()) == pytest.approx(1.0, abs=1e-5)
     assert p.topic == max(p.probabilities, key=p.probabilities.get)
     assert p.headline.strip() and p.teaser.strip()
-    assert p.headline_source.startswith(("generator", "extractive"))
-    assert p.teaser_source.startswith(("generator", "extractive"))
+    assert p.headline_source.startswith(("compressive", "generator", "extractive"))
+    assert p.teaser_source.startswith(("compressive", "generator", "extractive"))
     assert set(p.models) == {"classifier", "summarizer"} and all("@" in v for v in p.models.values())
     assert isinstance(p.warnings, list) and isinstance(p.evidence, list)
     if id_ is not None:

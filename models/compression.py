@@ -1,0 +1,247 @@
+"""Sentence compression by deleting whole subtrees of the dependency parse, never by cutting at a word count.
+
+A *unit* is a token whose subtree may go: appositives, relative and participial clauses, adverbial clauses,
+prepositional phrases, temporal and place modifiers, parentheticals, a second coordinated clause. The root verb,
+its subject and object, negation, hedges ("reportedly", "alleged"), the complements a verb needs and anything
+inside a quotation always stay (a quotation is never shortened). `DeletionScorer` gives each unit a probability of
+deletion, learned from body-to-headline pairs the way Filippova & Altun (2013) built their data: a unit whose
+content words are missing from the outlet's headline was deleted by the editor. `compressions` lists the k best
+deletion sets (most probable first) that fit a word limit, rendered as text.
+"""
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+UNIT_DEPS = {"appos", "relcl", "acl", "advcl", "prep", "npadvmod", "tmod", "advmod", "parataxis", "conj", "meta",
+             "intj", "agent"}
+KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably",
+                "only", "almost", "nearly", "about", "more", "less", "least", "most", "so", "too", "very", "just",
+                "hardly", "barely", "already", "yet", "ever", "perhaps", "maybe", "again", "how", "why", "when",
+                "where"}
+_KEEP_PREPS = {"according"}  # "according to X" names who says it: dropping it turns a claim into a fact
+_QUOTES = set("\"“”«»")
+_OPEN_CLOSE = {"(": ")", "[": "]"}
+SPEECH_VERBS = {"say", "tell", "announce", "claim", "accuse", "warn", "report", "state", "add", "note", "insist",
+                "deny", "confirm", "write", "tweet", "declare", "allege", "stress", "argue", "suggest", "urge"}
+_CARRY_NOTHING = re.compile(r"\b(?:correspondent|reporter|journalist|anchor|host|editor|columnist|producer)s?\b", re.I)
+_ENTS = ("DATE", "TIME", "GPE", "LOC", "PERSON", "ORG", "NORP", "CARDINAL", "MONEY", "PERCENT", "QUANTITY")
+
+
+def quoted(doc) -> np.ndarray:
+    """Per token: inside a quotation (the marks included). Double quotes and guillemets open and close; a single
+    quote opens only after a space ("the ‘special operation’") and closes only an open one, so the possessive
+    apostrophe of "Brussels’ plan" is no quotation."""
+    inside, double, single = np.zeros(len(doc), dtype=bool), False, False
+    for t in doc:
+        x, spaced = t.text, t.i == 0 or bool(doc[t.i - 1].whitespace_)
+        if x in ('"', "“", "”", "«", "»"):
+            opening = x in "“«" or (x == '"' and not double)
+            inside[t.i] = True
+            double = opening if x == '"' or x in "“«”»" else double
+            continue
+        if x in ("‘", "'", "’") and (single or (spaced and x != "’")):
+            inside[t.i] = True
+            single = not single
+            continue
+        inside[t.i] = double or single
+    return inside
+
+
+def _span(tok) -> tuple[int, int]:
+    return tok.left_edge.i, tok.right_edge.i + 1
+
+
+def is_unit(tok, inside_quote: np.ndarray) -> bool:
+    """Whether `tok`'s subtree may be deleted as a whole."""
+    if tok.dep_ not in UNIT_DEPS or tok.head is tok:
+        return False
+    start, end = _span(tok)
+    if inside_quote[start:end].any():
+        return False  # never shorten or cut across a quotation
+    text = [t.text for t in tok.subtree]
+    for o, c in _OPEN_CLOSE.items():
+        if text.count(o) != text.count(c):
+            return False  # a bracket would be left open
+    lemma = tok.lower_
+    if tok.head.lower_ in _KEEP_PREPS or tok.head.pos_ == "ADP":
+        return False  # "to X" of "according to X", "of" of "because of"
+    if (start > 0 and doc_hyphen(tok.doc, start - 1)) or (end < len(tok.doc) and doc_hyphen(tok.doc, end)):
+        return False  # part of a hyphenated word ("US-supplied")
+    if tok.dep_ == "npadvmod" and tok.head.pos_ not in ("VERB", "AUX"):
+        return False
+    if tok.dep_ == "advmod":
+        return lemma not in KEEP_ADVERBS and tok.head.pos_ in ("VERB", "AUX") and not any(
+            t.dep_ == "neg" for t in tok.subtree)
+    if tok.dep_ == "prep":
+        if lemma in _KEEP_PREPS or (lemma == "of" and tok.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ")):
+            return False
+        return tok.head.pos_ in ("VERB", "AUX", "NOUN", "PROPN")
+    if tok.dep_ == "conj":  # a second clause ("... and expressed regret"), not one of two names
+        return tok.pos_ in ("VERB", "AUX") and tok.head.pos_ in ("VERB", "AUX")
+    if any(t.dep_ == "neg" for t in tok.subtree) and tok.dep_ in ("advcl", "conj"):
+        return True  # a negated side clause may go whole; negation inside what stays is kept
+    return True
+
+
+def doc_hyphen(doc, i: int) -> bool:
+    """Whether token i is a hyphen joining words without spaces."""
+    t = doc[i]
+    return t.text in ("-", "–") and not t.whitespace_ and (i == 0 or not doc[i - 1].whitespace_)
+
+
+def units(doc) -> list:
+    """The deletable tokens of a parsed sentence (each stands for its subtree)."""
+    inside = quoted(doc)
+    return [t for t in doc if is_unit(t, inside)]
+
+
+def unit_features(tok, doc) -> dict:
+    """Features of one deletion unit for the scorer (hashed by name)."""
+    start, end = _span(tok)
+    n = end - start
+    ents = {e.label_ for e in doc.ents if e.start >= start and e.end <= end}
+    f = {f"dep={tok.dep_}": 1.0, f"head_dep={tok.head.dep_}": 1.0, f"pos={tok.pos_}": 1.0, f"tag={tok.tag_}": 1.0,
+         f"dep_lemma={tok.dep_}:{tok.lemma_.lower()}": 1.0, f"head_pos={tok.head.pos_}": 1.0,
+         f"len={min(n, 12)}": 1.0, "log_len": math.log1p(n), "share": n / max(1, len(doc)),
+         "right_of_head": float(tok.i > tok.head.i), "at_end": float(end >= len(doc) - 1),
+         "at_start": float(start == 0), "comma_before": float(start > 0 and doc[start - 1].text == ","),
+         "has_digit": float(any(t.like_num for t in tok.subtree)), "head_is_root": float(tok.head.dep_ == "ROOT"),
+         "under_speech": float(tok.head.lemma_ in SPEECH_VERBS), "bias": 1.0}
+    for e in ents:
+        f[f"ent={e}"] = 1.0
+    return f
+
+
+@dataclass
+class DeletionScorer:
+    """Logistic regression over hashed unit features: p(the editor deleted this unit)."""
+    weights: np.ndarray           # (dim,)
+    dim: int = 1 << 14
+
+    def vectorize(self, feats: list[dict]) -> np.ndarray:
+        return hash_features(feats, self.dim)
+
+    def probabilities(self, feats: list[dict]) -> np.ndarray:
+        if not feats:
+            return np.zeros(0)
+        return 1.0 / (1.0 + np.exp(-(self.vectorize(feats) @ self.weights)))
+
+
+def hash_features(feats: list[dict], dim: int):
+    """Sparse rows (CSR) of hashed features: a stable hash (crc32), so the same column on every run and machine."""
+    from scipy.sparse import csr_matrix
+    rows, cols, vals = [], [], []
+    for i, f in enumerate(feats):
+        for k, v in f.items():
+            rows.append(i)
+            cols.append(zlib.crc32(k.encode()) % dim)
+            vals.append(v)
+    return csr_matrix((np.array(vals, np.float32), (rows, cols)), shape=(len(feats), dim))
+
+
+def deleted_tokens(doc, chosen: list) -> np.ndarray:
+    """Per token: deleted with one of the `chosen` units. A unit takes the commas that set it off ("Fruman, one of
+    his associates, was" -> "Fruman was") and a second clause its conjunction ("and", "but")."""
+    n = len(doc)
+    gone = np.zeros(n, dtype=bool)
+    for tok in chosen:
+        s, e = _span(tok)
+        gone[s:e] = True
+        before = s > 0 and doc[s - 1].text == ","
+        after = e < n and doc[e].text == ","
+        if before and (after or e >= n or doc[e].is_punct and doc[e].text in ".;:!?"):
+            gone[s - 1] = True
+        if after and (before or s == 0):
+            gone[e] = True
+        if tok.dep_ == "conj" and s > 0:
+            j = s - 1
+            if doc[j].dep_ == "cc" or doc[j].lower_ in ("and", "but", "or"):
+                gone[j] = True
+                if j > 0 and doc[j - 1].text == ",":
+                    gone[j - 1] = True
+    return gone
+
+
+@dataclass
+class Compression:
+    keep: np.ndarray          # per token of the sentence: kept
+    score: float              # summed log-probability of the decisions
+    deleted: int              # units deleted
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p) - math.log(1 - p)
+
+
+def compressions(doc, probs: np.ndarray, unit_toks: list, max_words: int, min_words: int = 4, k: int = 6,
+                 threshold: float = 0.5, word_reward: float = 0.0, max_units: int = 12) -> list[Compression]:
+    """The k best deletion sets whose output has `min_words`..`max_words` words (the shortest when none fits).
+    A set scores the log-odds of its units' deletion, less those of `threshold`, plus `word_reward` per word
+    kept; every set of the `max_units` most probable units is tried (a unit inside another chosen one adds
+    nothing, so such sets are skipped). Sets that would open on the verb ("Are the missions ...") are skipped."""
+    words = np.array([not t.is_punct for t in doc])
+    cand = sorted(zip(probs, unit_toks), key=lambda x: -x[0])[:max_units]
+    spans = [_span(t) for _, t in cand]
+    inside = [[j for j in range(len(cand)) if j != i and spans[j][0] <= spans[i][0] and spans[i][1] <= spans[j][1]]
+              for i in range(len(cand))]
+    gains = [_logit(p) - _logit(threshold) for p, _ in cand]
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    first = next((t.i for t in doc if not t.is_punct), 0)
+    results, seen = [], set()
+    for mask in range(1 << len(cand)):
+        chosen = [i for i in range(len(cand)) if mask >> i & 1]
+        if any(mask >> j & 1 for i in chosen for j in inside[i]):
+            continue
+        keep = ~deleted_tokens(doc, [cand[i][1] for i in chosen])
+        key = keep.tobytes()
+        if key in seen:
+            continue
+        seen.add(key)
+        nw = int((keep & words).sum())
+        if nw < min_words:
+            continue
+        lead = next((t for t in doc if keep[t.i] and not t.is_punct), None)
+        if root is not None and lead is not None and lead.i != first and (
+                lead == root or lead.head == root and lead.dep_.startswith("aux")):
+            continue  # "Among the embassies now open are the missions ..." must not become "Are the missions ..."
+        score = sum(gains[i] for i in chosen) + word_reward * nw
+        results.append((nw <= max_words, score, nw, Compression(keep, score, len(chosen))))
+    fitting = sorted([r for r in results if r[0]], key=lambda r: -r[1])
+    if fitting:
+        return [r[3] for r in fitting[:k]]
+    return [r[3] for r in sorted(results, key=lambda r: r[2])[:1]]
+
+
+def render(doc, keep: np.ndarray, replace: dict | None = None) -> str:
+    """The kept tokens as text, with the sentence's own spacing; punctuation left dangling by a deletion goes
+    (a comma before a comma or at either end, a dash or colon at the end, an empty pair of brackets)."""
+    replace = replace or {}
+    toks = [(t.i, replace.get(t.i, t.text), t.whitespace_, t.is_punct) for t in doc if keep[t.i]]
+    toks = [x for x in toks if x[1] != ""]
+    cleaned = []
+    for i, text, ws, punct in toks:
+        if punct and text in ",;:—–-" and (not cleaned or cleaned[-1][3] and cleaned[-1][1] in ",;:—–-("):
+            continue
+        if punct and text in ",;" and cleaned and cleaned[-1][1] in ",;":
+            continue
+        cleaned.append((i, text, ws, punct))
+    while cleaned and cleaned[-1][3] and cleaned[-1][1] in ",;:—–-.":
+        cleaned.pop()
+    while cleaned and cleaned[0][3] and cleaned[0][1] in ",;:—–-.":
+        cleaned.pop(0)
+    text = ""
+    for j, (i, t, ws, punct) in enumerate(cleaned):
+        text += t
+        nxt = cleaned[j + 1] if j + 1 < len(cleaned) else None
+        if nxt is not None:
+            gap = ws if nxt[0] == i + 1 else " "
+            if nxt[3] and nxt[1] in ",.;:!?)]%" or t in "([":
+                gap = ws if nxt[0] == i + 1 else ""
+            text += gap
+    return re.sub(r"\(\s*\)", "", text).strip()
