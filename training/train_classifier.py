@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from scipy.special import log_softmax
 from tqdm.auto import tqdm
+from transformers import set_seed  # Python, NumPy and torch in one call
 
 from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import atomic_dir, resolve_precision
@@ -51,7 +52,8 @@ class ClassifierArgs:
     contrastive_weight: float = 0.0             # weight of a supervised contrastive term on the pooled embeddings
     contrastive_temperature: float = 0.1
     soup_from: float | None = None              # average the weights of the evaluations from this epoch on
-    headline_repeats: int = 0                   # extra copies of the headline in front of the input (both members)
+    headline_repeats: int = 1                   # extra copies of the headline in front of the input (both members)
+    tfidf_chars: int = 1500                     # characters of that input the TF-IDF member reads
     freeze_embeddings: bool = True              # word embeddings stay fixed: faster on CPU, no worse here
     train_precision: str = "auto"               # bfloat16 autocast where the CPU has it natively (1.5x faster), else float32
     patience: int = 2                           # evaluations without macro-F1 gain before stopping
@@ -66,12 +68,6 @@ class ClassifierArgs:
     skip_bad: bool = False
     fields: list = field(default_factory=list)  # FIELD=COLUMN mappings for the readers
     progress: bool = True
-
-
-def set_seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,7 +126,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
 
     # --- baseline: same split, every time ------------------------------------------------------
     t0 = time.time()
-    baseline = TfidfBaseline(labels).fit(texts["train"], [a.topic for a in parts["train"]], seed=args.seed)
+    baseline = TfidfBaseline(labels, max_chars=args.tfidf_chars).fit(texts["train"], [a.topic for a in parts["train"]], seed=args.seed)
     baseline_seconds = time.time() - t0
 
     # --- model ----------------------------------------------------------------------------------
