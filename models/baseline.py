@@ -9,6 +9,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from scipy.sparse import hstack
+from scipy.special import softmax
 
 _VECTORIZERS = {
     "word": dict(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=60000,
@@ -54,9 +55,7 @@ class TfidfBaseline:
         return np.asarray(self._features(texts) @ self.coef.T) + self.intercept
 
     def predict_proba(self, texts) -> np.ndarray:
-        z = self.decision_function(texts)
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
+        return softmax(self.decision_function(texts), axis=1)
 
     def predict(self, texts) -> list[str]:
         return [self.labels[i] for i in self.predict_proba(texts).argmax(axis=1)]

@@ -30,12 +30,18 @@ from .baseline import TfidfBaseline
 CLASSIFIER_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")
 
 
-def article_text(item) -> str:
-    """The classifier's input for a str, a dict or an Article; empty text is a ValueError."""
-    if isinstance(item, Article):
-        text = item.text
-    elif isinstance(item, dict):
-        text = "\n".join(str(item[k]) for k in ("headline", "teaser", "body") if item.get(k))
+DEFAULT_MAX_LENGTH = 128  # tokens of headline + teaser + body the encoder reads (the model card says why)
+
+def article_text(item, headline_repeats: int = 0) -> str:
+    """The classifier's input for a str, a dict or an Article: headline, teaser and body joined, the headline
+    written `headline_repeats` more times at the front where there is one (a str is all body); empty text is a
+    ValueError."""
+    if isinstance(item, (Article, dict)):
+        get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
+        fields = [str(get(k)) for k in ("headline", "teaser", "body") if get(k) and str(get(k)).strip()]
+        if get("headline") and str(get("headline")).strip():
+            fields = fields[:1] * headline_repeats + fields
+        text = "\n".join(fields)
     elif isinstance(item, str):
         text = item
     else:
@@ -56,30 +62,34 @@ class MeanPoolClassifier(nn.Module):
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
-    def forward(self, input_ids, attention_mask, **_):
+    def embed(self, input_ids, attention_mask, **_):
+        """The mean-pooled article embedding the head reads, shape (n, hidden)."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return self.head(self.dropout(pooled))
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids, attention_mask, **_):
+        return self.head(self.dropout(self.embed(input_ids, attention_mask)))
 
 
 class TopicClassifier:
-    def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = 256,
+    def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = DEFAULT_MAX_LENGTH,
                  num_threads: int | None = None, precision: str = "float32",
-                 baseline: TfidfBaseline | None = None, blend_weight: float = 1.0):
+                 baseline: TfidfBaseline | None = None, blend_weight: float = 1.0, headline_repeats: int = 0):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.temperature = float(temperature)
         self.baseline = baseline  # the TF-IDF model; its share of the blend is 1 - blend_weight
         self.blend_weight = float(blend_weight)
         self.max_length = int(max_length)
+        self.headline_repeats = int(headline_repeats)  # extra copies of the headline in front (TOPICS.md: it leads)
         self.precision = precision  # what `model` computes in (see from_pretrained)
         if num_threads:
             torch.set_num_threads(int(num_threads))
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_base(cls, base_model: str | None = None, labels=LABELS, max_length: int = 256) -> "TopicClassifier":
+    def from_base(cls, base_model: str | None = None, labels=LABELS, max_length: int = DEFAULT_MAX_LENGTH) -> "TopicClassifier":
         """A fresh classification head on a pretrained encoder (bundled MiniLM by default)."""
         where = resolve_base(base_model)
         tokenizer = load_pretrained(AutoTokenizer, where)
@@ -92,7 +102,7 @@ class TopicClassifier:
     def from_pretrained(cls, directory, num_threads: int | None = None, precision: str = "auto",
                         max_length: int | None = None) -> "TopicClassifier":
         """Load a trained model directory. `max_length` overrides the token budget the encoder reads (default: the
-        one saved at training, 256). `precision` is what inference computes in:
+        one saved at training, 128 by default). `precision` is what inference computes in:
         - "bfloat16": about 2x faster than float32 on CPUs with native bfloat16 (AVX512-BF16, AMX), same labels
           (docs/BENCHMARKS.md compares them); slower than float32 where the CPU has to emulate it.
         - "float32": the weights as trained.
@@ -127,12 +137,13 @@ class TopicClassifier:
         elif precision == "bfloat16":
             model = model.to(torch.bfloat16)
         return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
-                   max_length=max_length or extra.get("max_length", 256), num_threads=num_threads, precision=precision,
-                   baseline=baseline, blend_weight=blend_weight)
+                   max_length=max_length or extra.get("max_length", DEFAULT_MAX_LENGTH), num_threads=num_threads, precision=precision,
+                   baseline=baseline, blend_weight=blend_weight, headline_repeats=extra.get("headline_repeats", 0))
 
     def _write(self, directory: Path) -> None:
         self.model.config.newsdesk = {"temperature": self.temperature, "blend_weight": self.blend_weight,
-                                      "max_length": self.max_length, "task": "topic-classification",
+                                      "max_length": self.max_length, "headline_repeats": self.headline_repeats,
+                                      "task": "topic-classification",
                                       "pooling": "mean"}
         self.model.config.save_pretrained(directory)
         save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(directory / "model.safetensors"))
@@ -154,13 +165,17 @@ class TopicClassifier:
         id2label = self.model.config.id2label
         return [id2label[i] for i in range(len(id2label))]
 
+    def input_text(self, item) -> str:
+        """What the model reads for a str, a dict or an Article (a str is taken as it is)."""
+        return article_text(item, self.headline_repeats)
+
     def encode(self, texts):
         return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
 
     @torch.inference_mode()
     def logits(self, items, batch_size: int = 32) -> np.ndarray:
         """Uncalibrated logits, shape (n, labels). Batches are formed from texts of similar length."""
-        texts = [article_text(x) for x in items]
+        texts = [self.input_text(x) for x in items]
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -182,7 +197,7 @@ class TopicClassifier:
     def scores(self, items, batch_size: int = 32, tfidf_logits: np.ndarray | None = None) -> np.ndarray:
         """The blended log-probabilities before temperature, shape (n, labels). `tfidf_logits`: the TF-IDF model's
         decision function on `items`, when the caller already has it."""
-        texts = [article_text(x) for x in items]
+        texts = [self.input_text(x) for x in items]
         if tfidf_logits is None and self.blend_weight < 1:
             tfidf_logits = self.baseline.decision_function(texts)
         return self.blend(self.logits(texts, batch_size), tfidf_logits)

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
-    p.add_argument("--max-length", type=int, help="token budget per article at inference (default 256)")
+    p.add_argument("--max-length", type=int, help="token budget per article, training and inference (default 128)")
     p.add_argument("--train-precision", choices=["auto", "float32", "bfloat16"],
                    help="auto (default): bfloat16 autocast where the CPU has it natively, else float32")
     p.add_argument("--seed", type=int)

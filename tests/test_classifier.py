@@ -8,10 +8,10 @@ from safetensors.torch import load_file
 from scipy.special import log_softmax
 
 import training.train_classifier as tc
-from data import LABELS, SAMPLES, read_articles
+from data import LABELS, SAMPLES, Article, read_articles
 from models.base import ModelLoadError, bundled_minilm, cpu_has_bf16, load_pretrained, resolve_base
 from models.baseline import TfidfBaseline
-from models.classifier import TopicClassifier
+from models.classifier import TopicClassifier, article_text
 from serve.cli import main as cli
 from training.metrics import expected_calibration_error, fit_blend, fit_temperature, softmax
 
@@ -30,7 +30,7 @@ def test_training_writes_a_self_describing_model_dir(trained):
     d = models / "classifier"
     names = {p.name for p in d.iterdir()}
     assert {"model.safetensors", "config.json", "tokenizer.json", "metrics.json", "MODEL_CARD.md",
-            "confusion_matrix.png", "baseline"} <= names
+            "confusion_matrix.png", "calibration.png", "baseline"} <= names
     assert not [p for p in d.rglob("*") if p.suffix in (".bin", ".pkl", ".pt", ".joblib")]
     assert sorted(p.name for p in models.iterdir()) == ["classifier"]  # no checkpoint or temp dir left
     config = json.loads((d / "config.json").read_text())
@@ -48,8 +48,41 @@ def test_training_writes_a_self_describing_model_dir(trained):
     assert metrics["training"]["precision"] == ("bfloat16" if cpu_has_bf16() else "float32")
     assert {v.dtype for v in load_file(str(d / "model.safetensors")).values()} == {torch.float32}
     assert (d / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (d / "calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the reliability diagram
+    table = metrics["test"]["reliability"]["calibrated"]
+    assert sum(table["count"]) == metrics["split_sizes"]["test"] and len(table["edges"]) == len(table["count"]) + 1
     card = (d / "MODEL_CARD.md").read_text()
     assert "macro-F1" in card and "reconstruction_finance" in card and "Limits" in card
+
+
+def test_unsure_and_bodiless_rows_are_scored_apart_and_weights_can_be_averaged(tmp_path):
+    rows = [json.loads(line) for line in SAMPLES.read_text().splitlines()]
+    for i, row in enumerate(rows):
+        row["sure"] = i % 3 != 0  # a third marked unsure
+        if i % 5 == 0:
+            row["body"] = None  # a feed item: headline and teaser only
+    data = tmp_path / "mixed.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = {**FAST, "data": [str(data)]}
+    results = tc.train_classifier(tc.ClassifierArgs(models=str(tmp_path / "m"), max_steps=3, evals_per_epoch=100,
+                                                    patience=10, soup_from=0.0, contrastive_weight=0.5, **args))
+    metrics = json.loads((tmp_path / "m" / "classifier" / "metrics.json").read_text())
+    for split in ("valid", "test"):
+        for name in ("topic", "topic_encoder", "topic_baseline"):
+            parts = [metrics[split][f"{name}_{p}"]["n"] for p in ("sure_rows", "unsure_rows")]
+            assert sum(parts) == metrics["split_sizes"][split] and min(parts) > 0
+            assert 0 < metrics[split][f"{name}_no_body_rows"]["n"] < metrics["split_sizes"][split]
+    assert results["training"]["soup"]["n"] == 3  # one set of weights per evaluation, averaged
+    card = (tmp_path / "m" / "classifier" / "MODEL_CARD.md").read_text()
+    assert "rows marked unsure" in card and "Weight averaging" in card and "contrastive" in card
+
+
+def test_supervised_contrastive_loss_prefers_embeddings_grouped_by_topic():
+    y = torch.tensor([0, 0, 1, 1])
+    grouped = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    mixed = grouped[[0, 2, 1, 3]]
+    assert tc.supervised_contrastive(grouped, y, 0.1) < tc.supervised_contrastive(mixed, y, 0.1)
+    assert tc.supervised_contrastive(grouped, torch.tensor([0, 1, 2, 3]), 0.1) == 0  # no pair shares a topic
 
 
 def test_round_trip_gives_identical_probabilities(trained, tmp_path):
@@ -68,6 +101,21 @@ def test_round_trip_gives_identical_probabilities(trained, tmp_path):
         q2 = TopicClassifier.from_pretrained(tmp_path / "copy", precision=precision).probabilities(texts)
         assert np.array_equal(q1, q2)
         assert np.abs(q1 - a.probabilities(texts)).max() < 0.1  # stays near float32 on this tiny model
+
+
+def test_the_headline_can_be_repeated_in_front(trained, tmp_path):
+    a = Article(id="1", headline="Talks in Geneva", teaser="Ministers met.", body="They met for hours.")
+    assert article_text(a) == "Talks in Geneva\nMinisters met.\nThey met for hours."
+    assert article_text(a, 2) == "Talks in Geneva\n" * 3 + "Ministers met.\nThey met for hours."
+    assert article_text({"headline": "H", "body": "B"}, 1) == "H\nH\nB" and article_text("B", 3) == "B"
+    assert article_text({"teaser": "T", "body": "B"}, 1) == "T\nB"  # no headline, nothing repeated
+    models, _ = trained
+    clf = TopicClassifier.from_pretrained(models / "classifier", precision="float32")
+    clf.headline_repeats = 1
+    clf.save_pretrained(tmp_path / "h")
+    again = TopicClassifier.from_pretrained(tmp_path / "h", precision="float32")
+    assert again.headline_repeats == 1 and again.input_text(a) == article_text(a, 1)
+    assert np.array_equal(again.probabilities([a]), again.probabilities([article_text(a, 1)]))
 
 
 def test_served_probabilities_blend_the_encoder_and_tfidf(trained, tmp_path):

@@ -21,9 +21,12 @@ def _optimizer_tensors(optimizer) -> tuple[dict, dict]:
     return {k: v.contiguous() for k, v in tensors.items()}, {"param_groups": state["param_groups"]}
 
 
-def save_checkpoint(directory, model, optimizer, state: dict, best_state: dict | None) -> None:
-    """Atomically write model weights, best weights so far, optimizer moments and the loop state."""
+def save_checkpoint(directory, model, optimizer, state: dict, best_state: dict | None, extra: dict | None = None) -> None:
+    """Atomically write model weights, best weights so far, optimizer moments, the loop state and any `extra`
+    tensors a loop keeps (read back with `load_extra`)."""
     with atomic_dir(directory) as tmp:
+        if extra:
+            save_file({k: v.detach().clone().contiguous() for k, v in extra.items()}, str(tmp / "extra.safetensors"))
         save_file({k: v.detach().clone().contiguous() for k, v in model.state_dict().items()},
                   str(tmp / "model.safetensors"))  # clone: tied weights share memory
         if best_state is not None:
@@ -49,6 +52,12 @@ def load_checkpoint(directory, model, optimizer) -> tuple[dict, dict | None] | N
     optimizer.load_state_dict({"state": slots, "param_groups": groups})
     best = directory / "best.safetensors"
     return json.loads((directory / "state.json").read_text()), (load_file(str(best)) if best.exists() else None)
+
+
+def load_extra(directory) -> dict | None:
+    """The `extra` tensors of the checkpoint in `directory`, or None."""
+    path = Path(directory) / "extra.safetensors"
+    return load_file(str(path)) if path.exists() else None
 
 
 def remove_checkpoint(directory) -> None:
@@ -80,7 +89,7 @@ def start_or_resume(directory, args, model, optimizer) -> tuple[dict, dict | Non
 
 
 def record_evaluation(state: dict, entry: dict, score: float, model, best_state: dict | None, *, directory,
-                      optimizer, elapsed: float) -> dict | None:
+                      optimizer, elapsed: float, extra: dict | None = None) -> dict | None:
     """Log an evaluation in the loop state and checkpoint the run to `directory`; returns the best weights so far
     (a copy when `score` is a new best). `state["bad_evals"]` counts evaluations since the last gain."""
     state["history"].append(entry)
@@ -90,5 +99,5 @@ def record_evaluation(state: dict, entry: dict, score: float, model, best_state:
     else:
         state["bad_evals"] += 1
     state.update(step=entry["step"], elapsed=elapsed)
-    save_checkpoint(directory, model, optimizer, state, best_state)
+    save_checkpoint(directory, model, optimizer, state, best_state, extra)
     return best_state

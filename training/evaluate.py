@@ -125,7 +125,7 @@ def evaluate(models: str, data, out: str | None = None, split: str = "all", batc
         clf_dir = Path(models) / "classifier"
         clf = TopicClassifier.from_pretrained(clf_dir)
         y = np.array([clf.labels.index(a.topic) for a in labelled])
-        texts = [a.text for a in labelled]
+        texts = [clf.input_text(a) for a in labelled]  # what the model reads (the headline repeated, if trained so)
         if clf.baseline is None:
             raise ModelLoadError(f"{clf_dir} has no TF-IDF baseline (baseline/); retrain with newsdesk train-classifier")
         if not clf.baseline.labels == clf.labels == list(LABELS):

