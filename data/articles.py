@@ -164,7 +164,8 @@ class FieldMap:
         return self.columns.get(name, name)
 
 
-def _format(path: Path) -> str:
+def file_format(path: Path) -> str:
+    """"jsonl" or "csv", from the file's name; another name is a DataError."""
     name = path.name.lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")):
         return "jsonl"
@@ -173,7 +174,8 @@ def _format(path: Path) -> str:
     raise DataError(path, None, "unknown file type: expected .jsonl, .jsonl.gz or .csv")
 
 
-def _open_bytes(path: Path):
+def open_bytes(path: Path):
+    """The file opened for reading bytes (a .gz decompressed); a missing or unreadable one is a DataError."""
     if not path.exists():
         raise DataError(path, None, "file not found")
     if path.is_dir():
@@ -184,47 +186,74 @@ def _open_bytes(path: Path):
         raise DataError(path, None, f"cannot open: {e.strerror or e}") from None
 
 
-def _record_to_article(rec: dict, fmap: FieldMap, path: Path, line: int, require_topic: bool) -> Article:
+class RecordError(ValueError):
+    """A record (a row of a file, a dict given to predict()) that is not an article; `type_error` when a field has
+    the wrong type."""
+
+    def __init__(self, reason: str, type_error: bool = False):
+        super().__init__(reason)
+        self.type_error = type_error
+
+
+def article_from_dict(rec: dict, fields: FieldMap | None = None, default_id: str = "", *, labels: bool = True,
+                      require_topic: bool = False, strict_unicode: bool = True) -> Article:
+    """The one way a dict becomes an Article: the readers' rows and the dicts given to predict() or the demo.
+    `fields` maps newsdesk's field names to the record's; `default_id` is the id of a record without one;
+    `labels=False` ignores the topic and annotator fields (not needed to predict); `strict_unicode` rejects lone
+    surrogates (undecodable bytes) instead of leaving them to `fit_for_models`. Raises RecordError."""
+    fmap = fields or FieldMap()
+
     def get(name):
         value = rec.get(fmap.column(name))
+        col = repr(fmap.column(name))
         if value is None or (name == "sure" and value == ""):
             return None
         if name == "sure":
             if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
                 return value.strip().lower() in ("true", "1", "yes")
             if not isinstance(value, bool):
-                raise DataError(path, line, f"field {fmap.column(name)!r} must be true or false, got {value!r}")
+                raise RecordError(f"field {col} must be true or false, got {value!r}", type_error=True)
             return value
-        if isinstance(value, str) and _SURROGATE.search(value):  # undecodable bytes (CSV) or an escaped "\udc80"
-            raise DataError(path, line, f"field {fmap.column(name)!r} is not valid UTF-8 "
-                                        f"(undecodable bytes or a lone surrogate)")
+        if strict_unicode and isinstance(value, str) and _SURROGATE.search(value):  # undecodable bytes, "\udc80"
+            raise RecordError(f"field {col} is not valid UTF-8 (undecodable bytes or a lone surrogate)")
         if name == "id":
             try:
-                return article_id(value, f"{path.name}:{line}")
+                return article_id(value, default_id)
             except TypeError as e:
-                raise DataError(path, line, f"field {fmap.column(name)!r}: {e}") from None
+                raise RecordError(f"field {col}: {e}", type_error=True) from None
         if not isinstance(value, str):
-            raise DataError(path, line, f"field {fmap.column(name)!r} must be a string, got {type(value).__name__}")
+            raise RecordError(f"field {col} must be a string, got {type(value).__name__}", type_error=True)
         return value
 
-    values = {name: get(name) for name in FIELDS}
-    values["id"] = values["id"] or f"{path.name}:{line}"
-    if values["topic"] is not None:
+    names = FIELDS if labels else tuple(f for f in FIELDS if f not in ("topic", "sure"))
+    values = {name: get(name) for name in names}
+    values["id"] = values["id"] or default_id
+    if values.get("topic") is not None:
         values["topic"] = values["topic"].strip() or None
-    if values["sure"] is not None and values["topic"] is None:
+    if values.get("sure") is not None and values["topic"] is None:
         values["sure"] = None
     if not any(values[f] and values[f].strip() for f in TEXT_FIELDS):
         cols = ", ".join(repr(fmap.column(f)) for f in TEXT_FIELDS)
-        raise DataError(path, line, f"no text: fields {cols} are all missing or empty")
-    if values["topic"] is not None and values["topic"] not in LABELS:
-        raise DataError(path, line, f"unknown topic label {values['topic']!r}; known labels: {', '.join(LABELS)}")
-    if require_topic and values["topic"] is None:
-        raise DataError(path, line, f"missing topic label (field {fmap.column('topic')!r})")
-    return Article(**values)
+        raise RecordError(f"no text: fields {cols} are all missing or empty (got keys {sorted(map(str, rec))})")
+    if values.get("topic") is not None and values["topic"] not in LABELS:
+        raise RecordError(f"unknown topic label {values['topic']!r}; known labels: {', '.join(LABELS)}")
+    if require_topic and values.get("topic") is None:
+        raise RecordError(f"missing topic label (field {fmap.column('topic')!r})")
+    try:
+        return Article(**values)
+    except (TypeError, ValueError) as e:
+        raise RecordError(str(e), isinstance(e, TypeError)) from None
+
+
+def _record_to_article(rec: dict, fmap: FieldMap, path: Path, line: int, require_topic: bool) -> Article:
+    try:
+        return article_from_dict(rec, fmap, f"{path.name}:{line}", require_topic=require_topic)
+    except RecordError as e:
+        raise DataError(path, line, str(e)) from None
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
-    with _open_bytes(path) as fh:
+    with open_bytes(path) as fh:
         try:
             for line_no, raw in enumerate(fh, start=1):
                 try:
@@ -274,7 +303,7 @@ class _Lines:
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
-    with _open_bytes(path) as fh:
+    with open_bytes(path) as fh:
         # surrogateescape keeps undecodable bytes as markers that _record_to_article reports per row
         text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
         lines = _Lines(text)
@@ -315,7 +344,7 @@ def iter_rows(path, fields: FieldMap | None = None, require_topic: bool = False)
     """Yield every non-blank row of a data file as a `Row` holding an Article or a BadRow."""
     path = Path(path)
     fmap = fields or FieldMap()
-    records = _jsonl_records(path) if _format(path) == "jsonl" else _csv_records(path)
+    records = _jsonl_records(path) if file_format(path) == "jsonl" else _csv_records(path)
     for line_no, rec, problem in records:
         if problem is not None:
             yield Row(line_no, error=BadRow(str(path), line_no, problem))

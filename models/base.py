@@ -37,7 +37,7 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-PRECISIONS = ("auto", "float32", "bfloat16", "int8")
+PRECISIONS = ("auto", "float32", "bfloat16", "int8", "onnx", "onnx-int8")  # onnx: the classifier only
 
 
 def resolve_precision(precision: str = "auto") -> str:
@@ -152,11 +152,29 @@ def quiet_transformers() -> None:
     hf_logging.disable_progress_bar()
 
 
-def load_pretrained(loader, name: str, **kwargs):
-    """Call ``loader.from_pretrained(name)`` and turn Hub/IO failures into a ModelLoadError."""
-    quiet_transformers()
+@contextlib.contextmanager
+def _hub_constant_offline():
+    """huggingface_hub's own HF_HUB_OFFLINE, read once at its import, set for the block (besides the files it
+    looks up, it would otherwise fetch a registry from the Hub for its user-agent header)."""
+    import huggingface_hub.constants as hub
+    before, hub.HF_HUB_OFFLINE = hub.HF_HUB_OFFLINE, True
     try:
-        return loader.from_pretrained(name, **kwargs)
+        yield
+    finally:
+        hub.HF_HUB_OFFLINE = before
+
+
+def load_pretrained(loader, name: str, **kwargs):
+    """Call ``loader.from_pretrained(name)`` and turn Hub/IO failures into a ModelLoadError. With HF_HUB_OFFLINE
+    set, even after huggingface_hub read it at import, a Hub id is looked up in the local cache only."""
+    quiet_transformers()
+    offline = contextlib.nullcontext()
+    if hub_offline() and not Path(name).exists():
+        kwargs.setdefault("local_files_only", True)
+        offline = _hub_constant_offline()
+    try:
+        with offline:
+            return loader.from_pretrained(name, **kwargs)
     except (OSError, ValueError) as e:
         if Path(name).exists():
             raise ModelLoadError(f"cannot load model from {name}: {e}") from None
@@ -192,10 +210,10 @@ def atomic_dir(target: str | os.PathLike):
         shutil.rmtree(old, ignore_errors=True)
 
 
-def update_dir(directory: str | os.PathLike, files: dict[str, str]) -> None:
-    """Rewrite some text files of a model directory atomically: a copy of it with the new files replaces it."""
-    directory = Path(directory)
-    with atomic_dir(directory) as tmp:
-        shutil.copytree(directory, tmp, dirs_exist_ok=True)
-        for name, text in files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+def write_files(directory: Path, files: dict[str, str | bytes] | None) -> None:
+    """Write {name: text or bytes} into `directory` (a model directory being written: metrics, card, figures)."""
+    for name, content in (files or {}).items():
+        if isinstance(content, bytes):
+            (Path(directory) / name).write_bytes(content)
+        else:
+            (Path(directory) / name).write_text(content, encoding="utf-8")

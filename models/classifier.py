@@ -22,8 +22,10 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from data import LABELS, Article
-from .base import (ModelLoadError, atomic_dir, has_file, int8, load_pretrained, quiet_transformers, reading_model,
+from data.articles import RecordError, article_from_dict
+from .base import (ModelLoadError, atomic_dir, write_files, has_file, int8, load_pretrained, quiet_transformers, reading_model,
                    require_files, resolve_base, resolve_precision)
+from . import onnx_runtime
 from .baseline import TfidfBaseline
 
 # Every file a classifier directory needs (a missing tokenizer.json would silently give a 5-entry tokenizer).
@@ -31,15 +33,21 @@ CLASSIFIER_FILES = ("config.json", "model.safetensors", "tokenizer.json", "token
 
 
 DEFAULT_MAX_LENGTH = 128  # tokens of headline + teaser + body the encoder reads (the model card says why)
+DEFAULT_SPLIT = {"valid": 0.15, "test": 0.15}  # the hash split of a model saved without one (training/args.py)
+
 
 def article_text(item, headline_repeats: int = 0) -> str:
     """The classifier's input for a str, a dict or an Article: headline, teaser and body joined, the headline
     written `headline_repeats` more times at the front where there is one (a str is all body); empty text is a
     ValueError."""
-    if isinstance(item, (Article, dict)):
-        get = item.get if isinstance(item, dict) else lambda k: getattr(item, k)
-        fields = [str(get(k)) for k in ("headline", "teaser", "body") if get(k) and str(get(k)).strip()]
-        if get("headline") and str(get("headline")).strip():
+    if isinstance(item, dict):  # the one dict-to-Article rule (data/articles.py); an unusable dict raises
+        try:
+            item = article_from_dict(item, default_id="article", labels=False, strict_unicode=False)
+        except RecordError as e:
+            raise (TypeError if e.type_error else ValueError)(str(e)) from None
+    if isinstance(item, Article):
+        fields = [getattr(item, k) for k in ("headline", "teaser", "body") if getattr(item, k)]
+        if item.headline:
             fields = fields[:1] * headline_repeats + fields
         text = "\n".join(fields)
     elif isinstance(item, str):
@@ -75,7 +83,8 @@ class MeanPoolClassifier(nn.Module):
 class TopicClassifier:
     def __init__(self, model, tokenizer, temperature: float = 1.0, max_length: int = DEFAULT_MAX_LENGTH,
                  num_threads: int | None = None, precision: str = "float32",
-                 baseline: TfidfBaseline | None = None, blend_weight: float = 1.0, headline_repeats: int = 0):
+                 baseline: TfidfBaseline | None = None, blend_weight: float = 1.0, headline_repeats: int = 0,
+                 split: dict | None = None):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.temperature = float(temperature)
@@ -84,6 +93,7 @@ class TopicClassifier:
         self.max_length = int(max_length)
         self.headline_repeats = int(headline_repeats)  # extra copies of the headline in front (TOPICS.md: it leads)
         self.precision = precision  # what `model` computes in (see from_pretrained)
+        self.split = dict(split or DEFAULT_SPLIT)  # the hash split trained on: {"valid": fraction, "test": fraction}
         if num_threads:
             torch.set_num_threads(int(num_threads))
 
@@ -106,12 +116,18 @@ class TopicClassifier:
         - "bfloat16": about 2x faster than float32 on CPUs with native bfloat16 (AVX512-BF16, AMX), same labels
           (docs/BENCHMARKS.md compares them); slower than float32 where the CPU has to emulate it.
         - "float32": the weights as trained.
-        - "auto" (default): bfloat16 where the CPU supports it natively, else float32.
         - "int8": dynamic quantization, fast, but activation scales are computed per batch, so an article's
           probabilities depend on which articles share its batch (the benchmark counts label flips).
+        - "onnx", "onnx-int8": the exported graph (onnx/, `newsdesk export-onnx`) on ONNX Runtime, float32 or with
+          int8 weights; needs the `onnx` extra (models/onnx_runtime.py).
+        - "auto" (default): the fastest measured choice this machine and directory allow: onnx_runtime.SERVED where
+          onnxruntime is installed and the directory has onnx/, else bfloat16 where the CPU supports it natively,
+          else float32 (models.base.resolve_precision, which the summarizer's generator follows too).
         """
-        precision = resolve_precision(precision)
         directory = Path(directory)
+        if precision == "auto" and onnx_runtime.available() and onnx_runtime.has_export(directory):
+            precision = onnx_runtime.SERVED  # the fastest ONNX variant within 1% of float32's labels (BENCHMARKS)
+        precision = resolve_precision(precision)
         if not has_file(directory / "config.json"):
             raise ModelLoadError(
                 f"no trained classifier in {directory}: train one with "
@@ -120,8 +136,12 @@ class TopicClassifier:
         quiet_transformers()
         with reading_model(directory):
             config = AutoConfig.from_pretrained(directory)
-            model = MeanPoolClassifier(AutoModel.from_config(config, add_pooling_layer=False), len(config.id2label))
-            model.load_state_dict(load_file(str(directory / "model.safetensors")))
+            if precision in onnx_runtime.FILES:  # the exported graph; the torch weights are not needed
+                model = onnx_runtime.OnnxModel(directory / onnx_runtime.SUBDIR / onnx_runtime.FILES[precision],
+                                               config, num_threads)
+            else:
+                model = MeanPoolClassifier(AutoModel.from_config(config, add_pooling_layer=False), len(config.id2label))
+                model.load_state_dict(load_file(str(directory / "model.safetensors")))
             tokenizer = AutoTokenizer.from_pretrained(directory)
             extra = getattr(config, "newsdesk", None) or {}
             blend_weight = extra.get("blend_weight", 1.0)
@@ -138,26 +158,32 @@ class TopicClassifier:
             model = model.to(torch.bfloat16)
         return cls(model, tokenizer, temperature=extra.get("temperature", 1.0),
                    max_length=max_length or extra.get("max_length", DEFAULT_MAX_LENGTH), num_threads=num_threads, precision=precision,
-                   baseline=baseline, blend_weight=blend_weight, headline_repeats=extra.get("headline_repeats", 0))
+                   baseline=baseline, blend_weight=blend_weight, headline_repeats=extra.get("headline_repeats", 0),
+                   split=extra.get("split"))
 
-    def _write(self, directory: Path) -> None:
-        self.model.config.newsdesk = {"temperature": self.temperature, "blend_weight": self.blend_weight,
-                                      "max_length": self.max_length, "headline_repeats": self.headline_repeats,
-                                      "task": "topic-classification",
-                                      "pooling": "mean"}
-        self.model.config.save_pretrained(directory)
-        save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(directory / "model.safetensors"))
-        self.tokenizer.save_pretrained(directory)
-        if self.baseline is not None:
-            self.baseline.save(directory / "baseline")
-
-    def save_pretrained(self, directory) -> None:
-        """Write weights, tokenizer, config and the TF-IDF model to `directory` atomically (float32 models only)."""
+    def save_pretrained(self, directory, extra_files: dict[str, str | bytes] | None = None,
+                        split: dict[str, float] | None = None, export_onnx: bool = False) -> None:
+        """Write `directory` atomically: config.json, model.safetensors, the tokenizer, baseline/ (the TF-IDF model)
+        and any `extra_files` ({name: text or bytes}: metrics, model card, figures). `split` ({"valid": fraction,
+        "test": fraction}) records the hash split the model was trained on, which `evaluate --split` reuses.
+        `export_onnx` adds onnx/ (models/onnx_runtime.py: precision "onnx" and "onnx-int8"). Float32 models only."""
         if self.precision != "float32":
             raise ValueError(f"this classifier was loaded with precision={self.precision!r}; load it with "
                              f"precision='float32' to save it")
+        if split is not None:
+            self.split = dict(split)
         with atomic_dir(directory) as tmp:
-            self._write(tmp)
+            self.model.config.newsdesk = {"temperature": self.temperature, "blend_weight": self.blend_weight,
+                                          "max_length": self.max_length, "headline_repeats": self.headline_repeats,
+                                          "split": self.split, "task": "topic-classification", "pooling": "mean"}
+            self.model.config.save_pretrained(tmp)
+            save_file({k: v.contiguous() for k, v in self.model.state_dict().items()}, str(tmp / "model.safetensors"))
+            self.tokenizer.save_pretrained(tmp)
+            if self.baseline is not None:
+                self.baseline.save(tmp / "baseline")
+            if export_onnx:
+                onnx_runtime.export(self.model, tmp / onnx_runtime.SUBDIR)
+            write_files(tmp, extra_files)
 
     # --- inference ----------------------------------------------------------------------------
     @property

@@ -9,9 +9,9 @@ For each output a learned selector (models/selection.py) ranks the article's fir
 with spaCy (models/parse.py) and compressed by deleting whole subtrees (models/compression.py) under the output's
 word limit; the headline is put in headline style (models/style.py); every output passes form checks and the
 faithfulness guard (models/guard.py). When no candidate passes, or the text is one spaCy cannot parse well (all
-capitals, no punctuation, a list, not English), the extractive path (models/extractive.py) writes it, with a
+capitals, no punctuation, a list, not English), the extractive method (models/extractive.py) writes it, with a
 warning. With a sequence-to-sequence checkpoint (T5, BART: `--base-model`), the generator writes each output
-through transformers' `generate`, the guard checks its beam candidates, and the compressive path is its fallback.
+through transformers' `generate`, the guard checks its beam candidates, and the compressive method is its fallback.
 """
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from nltk.stem.porter import PorterStemmer  # rouge-score's own dependency
 from rouge_score.tokenize import tokenize
 from safetensors.numpy import load_file, save_file
 
-from .base import (ModelLoadError, atomic_dir, load_pretrained, quiet_transformers, reading_model, require_files,
-                   resolve_base)
+from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model, require_files,
+                   resolve_base, resolve_precision, write_files)
 from .compression import (RERANK_FEATURES, SPEECH_VERBS, Candidate, DeletionScorer, Reranker, article_counts,
                           compressions, quoted, render, rerank_features, unit_features, units)
 from .extractive import (_DANGLING, SentenceEncoder, _open_quote, cut_to_budget, drop_articles, extractive_headline,
@@ -58,10 +58,10 @@ class SummarizerSettings:
     teaser_delete_above: float = 0.5
     teaser_word_reward: float = 0.0
     num_beams: int = 4              # the generator's (T5/BART) beam width and candidates checked by the guard
-    # Which path writes each output: "compressive" (default), "generator" (a seq2seq checkpoint; compressive as
+    # Which method writes each output: "compressive" (default), "generator" (a seq2seq checkpoint; compressive as
     # fallback) or "extractive" (the baselines: lead sentence's main clause cut to the word limit; salience).
-    headline_path: str = "compressive"
-    teaser_path: str = "extractive"  # measured on validation: extractive 26.0 ROUGE-1, compressive 24.2 (BENCHMARKS)
+    headline_method: str = "compressive"
+    teaser_method: str = "extractive"  # measured on validation: extractive 26.0 ROUGE-1, compressive 24.2 (BENCHMARKS)
 
 
 @dataclass
@@ -94,7 +94,7 @@ _ENGLISH = {"the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "was
 
 
 def text_problem(body: str) -> str | None:
-    """Why spaCy would parse this text badly (then the extractive path writes both outputs), or None."""
+    """Why spaCy would parse this text badly (then the extractive method writes both outputs), or None."""
     letters = [c for c in body if c.isalpha()]
     if not letters:
         return "text has no letters"
@@ -115,7 +115,7 @@ def text_problem(body: str) -> str | None:
 class Summarizer:
     def __init__(self, selectors: dict[str, Selector] | None = None, scorers: dict[str, DeletionScorer] | None = None,
                  settings: SummarizerSettings | None = None, generator=None, tokenizer=None,
-                 reranker: Reranker | None = None):
+                 reranker: Reranker | None = None, split: dict | None = None):
         self.selectors = selectors or {t: Selector.lead_first() for t in TASKS}
         self.scorers = scorers or {t: DeletionScorer(np.zeros(1 << 14, dtype=np.float32)) for t in TASKS}
         self.reranker = reranker or Reranker.untrained(len(FEATURES))  # orders the headline candidates
@@ -123,6 +123,7 @@ class Summarizer:
         self.generator = generator.eval() if generator is not None else None  # a transformers seq2seq model
         self.tokenizer = tokenizer
         self._encoder = None
+        self.split = dict(split or {"valid": 0.05, "test": 0.15})  # the hash split trained on (training/args.py)
 
     # --- construction and files ---------------------------------------------------------------
     @classmethod
@@ -142,8 +143,10 @@ class Summarizer:
 
     @classmethod
     def from_pretrained(cls, directory, precision: str = "auto") -> "Summarizer":
-        """Load a trained model directory (`precision` is accepted for symmetry with the classifier: the learned
-        parts are linear and run in float32)."""
+        """Load a trained model directory. `precision` means what it means for TopicClassifier.from_pretrained
+        (models.base.resolve_precision: "auto" is bfloat16 where the CPU has it natively, else float32) and applies
+        to the generator, when there is one; the selector, scorer and reranker are linear and run in float32."""
+        precision = resolve_precision(precision)
         directory = Path(directory)
         if not (directory / "config.json").exists():
             raise ModelLoadError(f"no trained summarizer in {directory}: train one with "
@@ -155,7 +158,8 @@ class Summarizer:
                 raise ModelLoadError(f"{directory} holds a summarizer of an older design ({config.get('kind', 'BERT2BERT')}); "
                                      f"retrain it with `newsdesk train-summarizer --models {directory.parent}`")
             weights = load_file(directory / "model.safetensors")
-            settings = SummarizerSettings(**config.get("settings", {}))
+            saved = {k.replace("_path", "_method"): v for k, v in config.get("settings", {}).items()}  # older names
+            settings = SummarizerSettings(**saved)
             generator = tokenizer = None
             if config.get("generator"):
                 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
@@ -163,18 +167,25 @@ class Summarizer:
                 gen_dir = directory / "generator"
                 require_files(gen_dir, ("config.json", "model.safetensors", "tokenizer_config.json"))
                 generator = AutoModelForSeq2SeqLM.from_pretrained(gen_dir, use_safetensors=True)
+                generator = int8(generator) if precision == "int8" else generator.to(getattr(torch, precision))
                 tokenizer = AutoTokenizer.from_pretrained(gen_dir)
             selectors = {t: Selector(weights[f"selector.{t}"]) for t in TASKS}
             scorers = {t: DeletionScorer(weights[f"scorer.{t}"], dim=len(weights[f"scorer.{t}"])) for t in TASKS}
         if config.get("features") != FEATURES or config.get("rerank_features") != RERANK_FEATURES:
             raise ModelLoadError(f"{directory}: its selector or reranker was trained on other features; retrain it")
-        return cls(selectors, scorers, settings, generator, tokenizer, Reranker(weights["reranker.headline"]))
+        return cls(selectors, scorers, settings, generator, tokenizer, Reranker(weights["reranker.headline"]),
+                   split=config.get("split"))
 
-    def save_pretrained(self, directory, extra_files: dict[str, str] | None = None) -> None:
+    def save_pretrained(self, directory, extra_files: dict[str, str | bytes] | None = None,
+                        split: dict[str, float] | None = None) -> None:
         """Write the model directory atomically: config.json, model.safetensors (selector and scorer weights),
-        generator/ (when there is one) and any `extra_files` ({name: text}: metrics, model card)."""
+        generator/ (when there is one) and any `extra_files` ({name: text or bytes}: metrics, model card). `split`
+        ({"valid": fraction, "test": fraction}) records the hash split trained on, which `evaluate --split` reuses."""
+        if split is not None:
+            self.split = dict(split)
         with atomic_dir(directory) as tmp:
             config = {"kind": "compressive", "task": "headline-and-teaser", "settings": asdict(self.settings),
+                      "split": self.split,
                       "features": FEATURES, "rerank_features": RERANK_FEATURES, "generator": self.generator is not None}
             (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
             arrays = {f"selector.{t}": np.asarray(s.weights, np.float32) for t, s in self.selectors.items()}
@@ -184,23 +195,22 @@ class Summarizer:
             if self.generator is not None:
                 self.generator.save_pretrained(tmp / "generator")
                 self.tokenizer.save_pretrained(tmp / "generator")
-            for name, text in (extra_files or {}).items():
-                (tmp / name).write_text(text, encoding="utf-8")
+            write_files(tmp, extra_files)
 
     @property
-    def paths(self) -> tuple[str, str]:
-        """(headline path, teaser path)."""
-        return self.settings.headline_path, self.settings.teaser_path
+    def methods(self) -> tuple[str, str]:
+        """(headline method, teaser method): compressive, generator or extractive."""
+        return self.settings.headline_method, self.settings.teaser_method
 
     @contextlib.contextmanager
-    def using_paths(self, path: str):
-        """Within the block, `path` writes both outputs (evaluate scores the extractive baselines this way)."""
-        saved = self.paths
-        self.settings.headline_path = self.settings.teaser_path = path
+    def using_method(self, method: str):
+        """Within the block, `method` writes both outputs (evaluate scores the extractive baselines this way)."""
+        saved = self.methods
+        self.settings.headline_method = self.settings.teaser_method = method
         try:
             yield self
         finally:
-            self.settings.headline_path, self.settings.teaser_path = saved
+            self.settings.headline_method, self.settings.teaser_method = saved
 
     def encoder(self) -> SentenceEncoder:
         if self._encoder is None:
@@ -255,25 +265,25 @@ class Summarizer:
 
     def _write(self, r: "Reading", generated: dict) -> Summary:
         warnings_ = list(r.warnings)
-        paths = dict(zip(TASKS, self.paths))
-        if r.problem and "compressive" in paths.values():
-            warnings_.append(f"{r.problem}: headline and teaser taken from the text as it is (extractive path)")
-            paths = {t: "extractive" if p == "compressive" else p for t, p in paths.items()}
+        methods = dict(zip(TASKS, self.methods))
+        if r.problem and "compressive" in methods.values():
+            warnings_.append(f"{r.problem}: headline and teaser taken from the text as it is (extractive)")
+            methods = {t: "extractive" if m == "compressive" else m for t, m in methods.items()}
         guard = Guard(r.body)
         out, raw, evidence = {}, {}, set()
-        parsed = [t for t, p in paths.items() if p in ("compressive", "generator")] if not r.problem else []
+        parsed = [t for t, m in methods.items() if m in ("compressive", "generator")] if not r.problem else []
         docs = self._parse_candidates(r, parsed)
         for task in TASKS:
-            path = paths[task]
-            if path == "generator" and generated.get(task):
+            method = methods[task]
+            if method == "generator" and generated.get(task):
                 raw[task] = generated[task][0]
                 picked = self._pick_generated(task, generated[task], guard, out.get("headline"))
                 if picked:
                     out[task] = picked
                     continue
-                warnings_.append(f"{task}: no generator candidate passed the guard; compressive path used")
-                path = "compressive"
-            if path in ("compressive", "generator") and not r.problem:
+                warnings_.append(f"{task}: no generator candidate passed the guard; compressive used")
+                method = "compressive"
+            if method in ("compressive", "generator") and not r.problem:
                 found = self._compressive(task, r, docs, guard, out.get("headline"))
                 if found:
                     out[task] = found
@@ -287,7 +297,7 @@ class Summarizer:
 
     def _parse_candidates(self, r: "Reading", tasks) -> dict:
         """{sentence index: spaCy Doc of the sentence without its dateline} for the best-ranked candidates of
-        each of `tasks` (the outputs the compressive path may write), parsed in one batch."""
+        each of `tasks` (the outputs the compressive method may write), parsed in one batch."""
         want = []
         for task in tasks:
             for i in self.ranked(task, r)[:self.settings.parse_candidates]:
@@ -354,7 +364,7 @@ class Summarizer:
         return None
 
     def _extractive(self, task: str, r: "Reading", guard: Guard):
-        """The extractive path: the lead sentence's main clause cut to the word limit (headline), the most
+        """The extractive method: the lead sentence's main clause cut to the word limit (headline), the most
         salient sentence that stands alone (teaser). Never empty."""
         sents = r.sentences
         if task == "headline":
@@ -371,7 +381,7 @@ class Summarizer:
     @torch.inference_mode()
     def _generate(self, readings: list) -> dict:
         """{task: [candidates per article]} for the outputs the generator writes (none without a generator)."""
-        tasks = [t for t, p in zip(TASKS, self.paths) if p == "generator"]
+        tasks = [t for t, p in zip(TASKS, self.methods) if p == "generator"]
         if self.generator is None or not tasks:
             return {}
         out = {}

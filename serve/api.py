@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from data import Article
-from data.articles import FIELDS, article_id, fit_for_models
+from data.articles import RecordError, article_from_dict, fit_for_models
 from models.base import ModelLoadError, has_file, models_dir
 from models.classifier import TopicClassifier
 from models.display import HEADLINE_MAX_CHARS, TEASER_MAX_CHARS, clean_for_display, looks_english
@@ -75,23 +75,11 @@ def to_article(item, index: int = 0) -> Article:
         if not item.strip():
             raise ValueError(f"{where}: the text is empty or whitespace only")
         return Article(id=str(index), body=item)
-    if isinstance(item, dict):
-        # the topic and annotator fields are not needed to predict: ignored, as the batch script does
-        values = {k: item.get(k) for k in FIELDS if item.get(k) is not None and k not in ("id", "topic", "sure")}
-        for k, v in values.items():
-            if not isinstance(v, str):
-                raise TypeError(f"{where}: field {k!r} must be a string, got {type(v).__name__}")
-        if not any(isinstance(values.get(k), str) and values[k].strip() for k in ("headline", "teaser", "body")):
-            raise ValueError(f"{where}: no text; give 'body' (and optionally 'headline', 'teaser'); "
-                             f"got keys {sorted(item)}")
+    if isinstance(item, dict):  # the topic and annotator fields are not needed to predict: ignored
         try:
-            values["id"] = article_id(item.get("id"), str(index))  # the readers' rule (data/articles.py)
-        except TypeError as e:
-            raise TypeError(f"{where}: field 'id': {e}") from None
-        try:
-            return Article(**values)
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"{where}: {e}") from None
+            return article_from_dict(item, default_id=str(index), labels=False, strict_unicode=False)
+        except RecordError as e:
+            raise (TypeError if e.type_error else ValueError)(f"{where}: {e}") from None
     if isinstance(item, (bytes, bytearray)):
         raise TypeError(f"{where}: got bytes; decode them to str first (e.g. data.decode('utf-8'))")
     raise TypeError(f"{where}: expected a str (the body), a dict or an Article, got {type(item).__name__}")

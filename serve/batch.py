@@ -27,7 +27,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from data import LABELS, Article, DataError, FieldMap, iter_rows
-from data.articles import _format, _open_bytes, scrub
+from data.articles import file_format, open_bytes, scrub
 from .api import Newsdesk, load
 
 CSV_COLUMNS = (["id", "line", "topic"] + [f"p_{lab}" for lab in LABELS] +
@@ -117,10 +117,10 @@ def _input_identity(inp: Path) -> dict:
     """Which input an output belongs to: its absolute path and a hash of its first two non-blank lines. Reading
     them also checks, before OUT is touched, that the input is a known type and can be read (a .gz that is not
     gzip fails here)."""
-    _format(inp)
+    file_format(inp)
     digest, lines = hashlib.sha256(), 0
     try:
-        with _open_bytes(inp) as fh:
+        with open_bytes(inp) as fh:
             for raw in fh:
                 if raw.strip():
                     digest.update(raw.rstrip(b"\r\n").removeprefix(b"\xef\xbb\xbf") + b"\n")
@@ -226,7 +226,7 @@ def _format_records(records: list[dict], fmt: str, header: bool) -> str:
 
 def _count_rows(path: Path) -> int | None:
     try:
-        with _open_bytes(path) as fh:
+        with open_bytes(path) as fh:
             n = sum(1 for line in fh if line.strip())
         return n - 1 if path.name.lower().endswith((".csv", ".csv.gz")) else n
     except Exception:  # the progress bar's total is a nicety; reading errors surface below

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 
 from data import DataError
 from data.articles import FIELDS, fit_for_models
-from models.base import DEFAULT_BASE, ModelLoadError, models_dir
+from models.base import ModelLoadError, models_dir
+from training.args import ClassifierArgs, SummarizerArgs
+from transformers import HfArgumentParser
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -23,50 +26,19 @@ def _data_flags(p: argparse.ArgumentParser, skip_bad: bool = True) -> None:
         p.add_argument("--skip-bad", action="store_true", help="skip and count bad rows instead of stopping")
 
 
+def _dataclass(cls, namespace: argparse.Namespace):
+    return cls(**{f.name: getattr(namespace, f.name) for f in dataclasses.fields(cls)})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsdesk", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=HfArgumentParser)
 
-    p = sub.add_parser("train-classifier", help="fine-tune the topic classifier (and its TF-IDF baseline)")
-    _common(p)
-    _data_flags(p)
-    p.add_argument("--data", nargs="+", required=True, metavar="FILE", help="labelled JSONL(.gz)/CSV files")
-    p.add_argument("--base-model", default=DEFAULT_BASE,
-                   help="'minilm' (bundled, offline), a local checkpoint directory or a Hub id")
-    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for training")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimisation steps")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--max-length", type=int, help="token budget per article, training and inference (default 128)")
-    p.add_argument("--train-precision", choices=["auto", "float32", "bfloat16"],
-                   help="auto (default): bfloat16 autocast where the CPU has it natively, else float32")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--no-progress", action="store_true")
-
-    p = sub.add_parser("train-summarizer", help="train the headline/teaser summarizer")
-    _common(p)
-    _data_flags(p)
-    p.add_argument("--data", nargs="+", required=True, metavar="FILE",
-                   help="JSONL(.gz)/CSV with a body and a headline and/or teaser")
-    p.add_argument("--extra-data", nargs="+", default=[], metavar="FILE",
-                   help="more training pairs only (their train split); validation uses --data")
-    p.add_argument("--base-model", default=DEFAULT_BASE,
-                   help="'minilm' (bundled; compressive summarizer only) or a local seq2seq checkpoint or Hub id "
-                        "(T5, BART), fine-tuned as a generator whose outputs the guard checks")
-    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget for the whole run (default 20)")
-    p.add_argument("--train-articles", type=int, default=None, help="train-split articles to learn from (default 5000)")
-    p.add_argument("--headline-max-words", type=int)
-    p.add_argument("--teaser-max-words", type=int)
-    p.add_argument("--max-steps", type=int, default=None, help="generator fine-tuning steps at most")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--lr", type=float)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--no-progress", action="store_true")
+    # The training commands' flags are the fields of their argument dataclasses (training/args.py).
+    for name, what, args_class in (("train-classifier", "fine-tune the topic classifier (and its TF-IDF baseline)",
+                                    ClassifierArgs),
+                                   ("train-summarizer", "train the headline/teaser summarizer", SummarizerArgs)):
+        sub.add_parser(name, help=what, description=what, dataclass_types=[args_class])
 
     p = sub.add_parser("evaluate", help="score trained models and their baselines on a labelled file")
     _common(p)
@@ -96,7 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--retry-failed", action="store_true",
                    help="rewrite OUT without its error records and run those rows again (after fixing them)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local (default): this process; ray: a Ray Data pipeline (pip install -e '.[ray]'), "
+                        "IN a file, folder or glob, OUT a folder of shard files (serve/ray_engine.py)")
+    p.add_argument("--address", default=None, help="--engine ray: a Ray cluster's address (default: a local Ray)")
+    p.add_argument("--workers", type=int, default=1, help="--engine ray: actors, each with its own model copy")
+    p.add_argument("--shards", type=int, default=64, help="--engine ray: output shards (the unit of resuming)")
     p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("export-onnx", help="add onnx/ to a trained classifier: precision onnx and onnx-int8")
+    _common(p)
 
     p = sub.add_parser("serve", help="serve the Gradio demo")
     _common(p)
@@ -109,22 +90,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train-classifier":
-            from training.train_classifier import ClassifierArgs, train_classifier
-            given = dict(data=args.data, models=args.models, base_model=args.base_model, max_minutes=args.max_minutes,
-                         max_steps=args.max_steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                         max_length=args.max_length, train_precision=args.train_precision, seed=args.seed,
-                         resume=args.resume, num_threads=args.threads,
-                         skip_bad=args.skip_bad, fields=args.fields, progress=not args.no_progress)
-            train_classifier(ClassifierArgs(**{k: v for k, v in given.items() if v is not None}))
+            from training.train_classifier import train_classifier
+            train_classifier(_dataclass(ClassifierArgs, args))
         elif args.command == "train-summarizer":
-            from training.train_summarizer import SummarizerArgs, train_summarizer
-            given = dict(data=args.data, extra_data=args.extra_data, models=args.models, base_model=args.base_model,
-                         max_minutes=args.max_minutes, train_articles=args.train_articles,
-                         headline_max_words=args.headline_max_words, teaser_max_words=args.teaser_max_words,
-                         max_steps=args.max_steps, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                         seed=args.seed, num_threads=args.threads, skip_bad=args.skip_bad, fields=args.fields,
-                         progress=not args.no_progress)
-            train_summarizer(SummarizerArgs(**{k: v for k, v in given.items() if v is not None}))
+            from training.train_summarizer import train_summarizer
+            train_summarizer(_dataclass(SummarizerArgs, args))
         elif args.command == "evaluate":
             from training.evaluate import evaluate
             tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
@@ -171,11 +141,29 @@ def main(argv=None) -> int:
         elif args.command == "batch":
             from data import FieldMap
             from serve.batch import run_batch
-            report = run_batch(args.input, args.output, models=args.models, batch_size=args.batch_size,
-                               fields=FieldMap.parse(args.fields), progress=not args.no_progress,
-                               retry_failed=args.retry_failed)
+            if args.engine == "ray":
+                from serve.ray_engine import run_ray_batch
+                if args.retry_failed:
+                    raise ValueError("--retry-failed is for the local engine; with --engine ray, delete the shard "
+                                     "files holding the failed rows and rerun")
+                report = run_ray_batch(args.input, args.output, models=args.models, workers=args.workers,
+                                       address=args.address, shards=args.shards, batch_size=args.batch_size,
+                                       fields=FieldMap.parse(args.fields), progress=not args.no_progress)
+            else:
+                report = run_batch(args.input, args.output, models=args.models, batch_size=args.batch_size,
+                                   fields=FieldMap.parse(args.fields), progress=not args.no_progress,
+                                   retry_failed=args.retry_failed)
             print(f"newsdesk batch: {report}", file=sys.stderr)
             return 0 if report.ok else 1
+        elif args.command == "export-onnx":
+            from models import onnx_runtime
+            from models.base import atomic_dir
+            from models.classifier import TopicClassifier
+            directory = os.path.join(args.models, "classifier")
+            clf = TopicClassifier.from_pretrained(directory, precision="float32")
+            with atomic_dir(os.path.join(directory, onnx_runtime.SUBDIR)) as tmp:
+                onnx_runtime.export(clf.model, tmp)
+            print(f"wrote {directory}/{onnx_runtime.SUBDIR}/ ({', '.join(onnx_runtime.FILES.values())})")
         elif args.command == "serve":
             from serve.app import serve
             serve(args.models, host=args.host, port=args.port)

@@ -16,7 +16,7 @@ from gradio_client import Client, handle_file
 from data import LABELS, SAMPLES, read_articles
 from serve import load
 from serve.app import MAX_CHARS, QUEUE_SIZE, examples, serve
-from serve.bench import free_port
+from training.bench_serve import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -181,7 +181,7 @@ def test_a_real_browser_submits_an_example_and_sees_the_headline(app, tiny_model
 
 def test_the_serving_benchmark_runs(tiny_models, tmp_path):
     """`make bench-serve` end to end at toy size (the numbers themselves live in docs/BENCHMARKS.md)."""
-    from serve import bench
+    from training import bench_serve as bench
 
     src = tmp_path / "articles.jsonl"
     src.write_text("".join(json.dumps({"id": a.id, "body": a.body}) + "\n" for a in read_articles(SAMPLES)))
@@ -197,9 +197,9 @@ def test_the_serving_benchmark_runs(tiny_models, tmp_path):
     if "generator" in r:  # timed writing both outputs only when the summarizer has a generator
         assert r["generator"]["predict"]["articles"] == 3 and r["generator"]["batch"]["articles"] == 6
     text = doc.read_text()
-    assert f"headline {r['paths'][0]}, teaser {r['paths'][1]}" in text
+    assert f"headline {r['methods'][0]}, teaser {r['methods'][1]}" in text
     assert text.startswith("before\n") and text.endswith("after\n") and "old" not in text
-    assert "python -m serve.bench" in text and "8 concurrent" not in text
+    assert "python -m training.bench_serve" in text and "8 concurrent" not in text
     assert "| demo `/predict`, 2 concurrent" in text and "| demo `/predict`, 3 concurrent" in text
 
 

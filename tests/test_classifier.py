@@ -9,13 +9,14 @@ from scipy.special import log_softmax
 
 import training.train_classifier as tc
 from data import LABELS, SAMPLES, Article, read_articles
-from models.base import ModelLoadError, bundled_minilm, cpu_has_bf16, load_pretrained, resolve_base
+from models.base import ModelLoadError, bundled_minilm, load_pretrained, resolve_base
 from models.baseline import TfidfBaseline
 from models.classifier import TopicClassifier, article_text
 from serve.cli import main as cli
 from training.metrics import expected_calibration_error, fit_blend, fit_temperature, softmax
 
-FAST = dict(data=[str(SAMPLES)], batch_size=8, max_length=64, train_max_length=64, progress=False)
+FAST = dict(data=[str(SAMPLES)], batch_size=8, max_length=64, train_max_length=64, train_precision="float32",
+            export_onnx=False, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,7 @@ def test_training_writes_a_self_describing_model_dir(trained):
             assert {"accuracy", "macro_f1", "ece", "per_class", "confusion_matrix"} <= set(m)
             assert sum(map(sum, m["confusion_matrix"])) == metrics["split_sizes"][split]
     assert metrics["training"]["steps"] == 3
-    # trained under bfloat16 autocast where the CPU has it natively; the weights written stay float32
-    assert metrics["training"]["precision"] == ("bfloat16" if cpu_has_bf16() else "float32")
+    assert metrics["training"]["precision"] == "float32"  # as asked ("auto": test_auto_precision_follows_the_cpu)
     assert {v.dtype for v in load_file(str(d / "model.safetensors")).values()} == {torch.float32}
     assert (d / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (d / "calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the reliability diagram
@@ -155,6 +155,16 @@ def test_blend_weight_is_fitted_on_log_loss():
     assert fit_blend(a, rng.normal(size=(600, 4)), y)[0] == 1.0  # an uninformative second model gets no weight
 
 
+@pytest.mark.parametrize("native, expected", [(True, "bfloat16"), (False, "float32")])
+def test_auto_precision_follows_the_cpu(trained, monkeypatch, native, expected):
+    import models.base
+    monkeypatch.setattr(models.base, "cpu_has_bf16", lambda: native)
+    assert models.base.resolve_precision("auto") == expected
+    models_dir, _ = trained
+    auto = TopicClassifier.from_pretrained(models_dir / "classifier")
+    assert auto.precision == expected and next(auto.model.parameters()).dtype == getattr(torch, expected)
+
+
 def test_precision_choices(trained):
     models, _ = trained
     texts = [a.text for a in read_articles(SAMPLES)[:12]]
@@ -162,8 +172,6 @@ def test_precision_choices(trained):
     assert bf.precision == "bfloat16" and next(bf.model.parameters()).dtype == torch.bfloat16
     p1, p12 = bf.probabilities(texts, batch_size=1), bf.probabilities(texts, batch_size=12)
     assert np.allclose(p1, p12, atol=0.02)  # bfloat16 rows do not scale each other, unlike int8
-    auto = TopicClassifier.from_pretrained(models / "classifier")
-    assert auto.precision == ("bfloat16" if cpu_has_bf16() else "float32")
     with pytest.raises(ValueError, match="precision must be one of"):
         TopicClassifier.from_pretrained(models / "classifier", precision="fp8")
     with pytest.raises(ValueError, match="precision='float32'"):
@@ -276,7 +284,7 @@ def test_cli_reports_errors_clearly(tmp_path, capsys):
     assert cli(["evaluate", "--models", str(tmp_path / "empty"), "--data", str(SAMPLES)]) == 2
     assert "train-classifier" in capsys.readouterr().err
     with pytest.raises(ValueError, match="train_precision must be auto, float32 or bfloat16, got 'int8'"):
-        tc.train_classifier(tc.ClassifierArgs(models=str(tmp_path / "m"), train_precision="int8", **FAST))
+        tc.train_classifier(tc.ClassifierArgs(models=str(tmp_path / "m"), **{**FAST, "train_precision": "int8"}))
 
 
 def test_a_damaged_model_directory_is_a_model_load_error(trained, tmp_path, capsys):
@@ -309,9 +317,22 @@ def test_base_model_resolution(monkeypatch, tmp_path):
         resolve_base("./no/such/dir")
     with pytest.raises(ModelLoadError, match="not a model directory"):
         resolve_base(str(tmp_path))
+    import socket
+
+    import huggingface_hub.constants
+    connections = []
+
+    def no_network(*args, **kwargs):
+        connections.append(args)
+        raise OSError("test: no network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # as read at import, before the env
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(ModelLoadError, match="HF_HUB_OFFLINE"):
+    with pytest.raises(ModelLoadError, match="HF_HUB_OFFLINE is set and the model is not in the local cache"):
         load_pretrained(AutoConfig, resolve_base("newsdesk-test/not-a-real-model"))
+    assert connections == []  # honoured: the Hub was never contacted
 
 
 def test_classify_cli_prints_one_prediction_per_article(trained, capsys):

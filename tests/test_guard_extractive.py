@@ -1,4 +1,4 @@
-"""The faithfulness guard and the extractive path, on hand-written cases."""
+"""The faithfulness guard and the extractive method, on hand-written cases."""
 import numpy as np
 import pytest
 

@@ -69,7 +69,7 @@ def test_summaries_are_complete_faithful_and_do_not_repeat(summarizer):
         if s.teaser_source == "compressive":
             assert not repeats(s.headline, s.teaser)
         compressive += s.headline_source == "compressive"
-    assert compressive >= 10  # the sample articles are well-formed news: the compressive path writes nearly all
+    assert compressive >= 10  # the sample articles are well-formed news: the compressive method writes nearly all
     assert summarizer.summarize(bodies[0]).headline == out[0].headline  # a single str gives one Summary
 
 
@@ -95,11 +95,11 @@ def test_a_directory_of_the_old_design_or_missing_weights_is_a_clear_error(model
 
 def test_the_extractive_path_is_the_baseline_and_the_fallback(summarizer):
     body = ARTS[3].body
-    with summarizer.using_paths("extractive"):
+    with summarizer.using_method("extractive"):
         s = summarizer.summarize(body)
     assert s.headline_source == s.teaser_source == "extractive" and s.headline and s.teaser
-    assert summarizer.paths == ("compressive", "extractive")
-    with summarizer.using_paths("compressive"):
+    assert summarizer.methods == ("compressive", "extractive")
+    with summarizer.using_method("compressive"):
         s = summarizer.summarize(body)
     assert s.headline_source == "compressive" and s.teaser_source in ("compressive", "extractive")
 
@@ -211,14 +211,14 @@ def tiny_t5(directory):
 
 def test_a_seq2seq_base_model_trains_generates_and_passes_the_guard(tmp_path):
     """--base-model with a T5 checkpoint: a few fine-tuning steps, candidates from transformers' generate(), each
-    output through the guard (else the compressive path)."""
+    output through the guard (else the compressive method)."""
     from training.train_summarizer import SummarizerArgs, train_summarizer
     base = tiny_t5(tmp_path / "t5")
     r = train_summarizer(SummarizerArgs(data=[str(SAMPLES)], models=str(tmp_path / "m"), base_model=str(base),
                                         max_steps=3, batch_size=4, train_articles=40, eval_articles=4, progress=False))
     assert r["training"]["generator"]["steps"] == 3
     s = Summarizer.from_pretrained(tmp_path / "m" / "summarizer")
-    assert s.generator is not None and s.paths == ("generator", "generator")
+    assert s.generator is not None and s.methods == ("generator", "generator")
     cands = s.candidates(["NATO leaders agreed to send new forces to Bulgaria and Romania."], "headline", num_return=2)
     assert len(cands) == 1 and len(cands[0]) == 2
     for a in ARTS[:4]:

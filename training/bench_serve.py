@@ -7,7 +7,7 @@
 Articles come from the test split of the shared war corpus. Prints a Markdown section and writes it into
 docs/BENCHMARKS.md; the raw numbers go to docs/bench/serve.json.
 
-    python -m serve.bench --data ../shared/data/news/ukraine_war.jsonl.gz --models artifacts
+    python -m training.bench_serve --data ../shared/data/news/ukraine_war.jsonl.gz --models artifacts
 """
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 from data import read_articles, split_articles
-from training.bench_classifier import freeze_memory, long_articles, machine, write_section
+from serve.api import Newsdesk
+from serve.batch import run_batch
+from .bench_classifier import freeze_memory, long_articles, machine, write_section
 from models.base import models_dir
-from .api import Newsdesk
-from .batch import run_batch
 
 START, END = "<!-- bench-serve:start -->", "<!-- bench-serve:end -->"
 
@@ -146,9 +146,9 @@ def main(argv=None):
     print("predict:", result["predict"], flush=True)
     result["batch"] = time_batch(desk, test, a.batch_articles)
     print("batch:", result["batch"], flush=True)
-    result["paths"] = desk.summarizer.paths
-    if desk.summarizer.generator is not None and result["paths"] != ("generator", "generator"):
-        with desk.summarizer.using_paths("generator"):  # also time the generator writing both outputs
+    result["methods"] = desk.summarizer.methods
+    if desk.summarizer.generator is not None and result["methods"] != ("generator", "generator"):
+        with desk.summarizer.using_method("generator"):  # also time the generator writing both outputs
             result["generator"] = {"predict": time_predict(desk, bodies, a.runs),
                                    "batch": time_batch(desk, test, a.batch_articles)}
         print("generator writing both:", result["generator"], flush=True)
@@ -171,7 +171,7 @@ def markdown(r: dict, a) -> str:
         f"p95 {x['p95_ms']} ms, max {x['max_ms']} ms; {x['requests_per_s']} requests/s | no errors |"
         for x in r.get("demos", [d]))
     return f"""{START}
-Command: `python -m serve.bench --data {a.data} --models {a.models} --runs {a.runs} --batch-articles {a.batch_articles} --clients {a.clients} --seconds {a.seconds:g}` (`make bench-serve` runs it on the models in `artifacts/`)
+Command: `python -m training.bench_serve --data {a.data} --models {a.models} --runs {a.runs} --batch-articles {a.batch_articles} --clients {a.clients} --seconds {a.seconds:g}` (`make bench-serve` runs it on the models in `artifacts/`)
 Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}. Models: {', '.join(f'{k} {v}' for k, v in r['versions'].items())}.
 
 | what | measured | target |
@@ -180,7 +180,7 @@ Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}. Models: {', '.join(f'
 | `newsdesk batch`, {b['articles']} test articles (median {b['median_words']:.0f} words), JSONL in and out | {b['articles_per_s']} articles/s ({b['seconds']} s, {b['failed']} failed) | >= 10 articles/s |
 {demo_rows}{generator_rows(r)}
 
-Summarizer paths served: headline {r['paths'][0]}, teaser {r['paths'][1]}.
+Summarizer methods served: headline {r['methods'][0]}, teaser {r['methods'][1]}.
 
 The demo runs one article at a time (queue concurrency 1: both cores go to each request), so with {d['clients']} clients
 a request mostly waits in line: expect about {d['clients']} x the single-request time.

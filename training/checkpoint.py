@@ -64,13 +64,6 @@ def remove_checkpoint(directory) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def linear_schedule(lr: float, total_steps: int, warmup_steps: int):
-    """Learning rate at a step: linear warm-up, then linear decay to zero at `total_steps`."""
-    def lr_at(step: int) -> float:
-        return lr * min((step + 1) / warmup_steps, max(0.0, (total_steps - step) / (total_steps - warmup_steps + 1e-9)))
-    return lr_at
-
-
 def start_or_resume(directory, args, model, optimizer) -> tuple[dict, dict | None]:
     """A fresh loop state, or, with ``args.resume`` and a checkpoint written with the same arguments, the saved
     state (model and optimizer restored in place) and the best weights so far."""
@@ -88,9 +81,9 @@ def start_or_resume(directory, args, model, optimizer) -> tuple[dict, dict | Non
     return state, best
 
 
-def record_evaluation(state: dict, entry: dict, score: float, model, best_state: dict | None, *, directory,
+def record_evaluation(state: dict, entry: dict, score: float, model, best_state: dict | None, *, directory=None,
                       optimizer, elapsed: float, extra: dict | None = None) -> dict | None:
-    """Log an evaluation in the loop state and checkpoint the run to `directory`; returns the best weights so far
+    """Log an evaluation in the loop state and checkpoint the run to `directory` (if given); returns the best weights so far
     (a copy when `score` is a new best). `state["bad_evals"]` counts evaluations since the last gain."""
     state["history"].append(entry)
     if score > state["best"]:
@@ -99,5 +92,6 @@ def record_evaluation(state: dict, entry: dict, score: float, model, best_state:
     else:
         state["bad_evals"] += 1
     state.update(step=entry["step"], elapsed=elapsed)
-    save_checkpoint(directory, model, optimizer, state, best_state, extra)
+    if directory is not None:
+        save_checkpoint(directory, model, optimizer, state, best_state, extra)
     return best_state

@@ -5,7 +5,7 @@ Output JSON (stable names; outside checks read them). Each section appears when 
         per_class {label: {precision, recall, f1, support}}, confusion_matrix (rows true, columns predicted), labels
     "headline", "teaser": rows with a body and that reference: n, rouge1, rouge2, rougeL (F1, 0-1, stemmed),
         mean_words, novel_word_share, unsupported_share (after the guard), fallback_share (outputs written by the
-        extractive path: the guard's fallback, or the path chosen at training), sources (count per path), and extras
+        extractive method: the guard's fallback, or the method chosen at training), sources (count per method), and extras
     "headline_lead" (first 12 words), "headline_extractive" (the fallback: the lead sentence's main clause),
     "teaser_lead" (first sentence), "teaser_extractive" (the selector): the same keys
 """
@@ -74,11 +74,11 @@ def evaluate_summaries(summarizer, articles, batch_size: int = 8, progress: bool
         return outs
 
     outs = summarize("summarize")
-    if summ.paths == ("extractive", "extractive"):  # the served outputs are the extractive baselines
+    if summ.methods == ("extractive", "extractive"):  # the served outputs are the extractive baselines
         extractive = outs
     else:
-        with summ.using_paths("extractive"):  # the summarizer's own extractive path: its fallback
-            extractive = summarize("extractive path")
+        with summ.using_method("extractive"):  # the summarizer's own extractive method: its fallback
+            extractive = summarize("extractive method")
     result = {}
     for task in tasks:
         idx = [i for i, a in enumerate(with_body) if getattr(a, task)]
@@ -106,24 +106,34 @@ def format_summary_table(result: dict) -> str:
 
 
 def evaluate(models: str, data, out: str | None = None, split: str = "all", batch_size: int = 32,
-             fields=(), skip_bad: bool = False, valid_fraction: float = 0.15, test_fraction: float = 0.15,
-             tasks=("topic", "summary"), limit: int | None = None, progress: bool = True) -> dict:
+             fields=(), skip_bad: bool = False, tasks=("topic", "summary"), limit: int | None = None,
+             progress: bool = True) -> dict:
+    """Score the models in `models` on `data`. With `split` train, valid or test, each model is scored on that
+    part of the hash split it was trained with (the fractions its config records)."""
     bad = []
     articles = read_articles(data, FieldMap.parse(fields), skip_bad=skip_bad, bad_rows=bad)
-    if split != "all":
-        articles = split_articles(articles, valid=valid_fraction, test=test_fraction)[split]
-    if limit:
-        articles = articles[:limit]
+    clf_dir, summ_dir = Path(models) / "classifier", Path(models) / "summarizer"
+    clf = summ = None
+    if "topic" in tasks and any(a.topic for a in articles):
+        clf = TopicClassifier.from_pretrained(clf_dir)
+    references = any(a.body and (a.headline or a.teaser) for a in articles)
+    if "summary" in tasks and references and ((summ_dir / "config.json").exists() or clf is None):
+        from models.summarizer import Summarizer
+        summ = Summarizer.from_pretrained(summ_dir)  # a missing one is a ModelLoadError when nothing else is scored
+
+    def part(model) -> list:
+        rows = articles if split == "all" else split_articles(articles, **model.split)[split]
+        return rows[:limit] if limit else rows
+
     result = {"data": [str(d) for d in ([data] if isinstance(data, (str, Path)) else data)], "split": split,
-              "models": str(models), "rows": len(articles), "bad_rows": [str(b) for b in bad]}
-    labelled = [a for a in articles if a.topic] if "topic" in tasks else []
-    summarizable = [a for a in articles if a.body and (a.headline or a.teaser)] if "summary" in tasks else []
+              "models": str(models), "rows": len(part(clf or summ)) if (clf or summ) else len(articles),
+              "bad_rows": [str(b) for b in bad]}
+    labelled = [a for a in part(clf) if a.topic] if clf else []
+    summarizable = [a for a in part(summ) if a.body and (a.headline or a.teaser)] if summ else []
     if not labelled and not summarizable:
         raise ValueError(f"nothing to evaluate in {', '.join(result['data'])} (split {split}): no row has a topic "
                          "label, and none has a body with a headline or teaser")
     if labelled:
-        clf_dir = Path(models) / "classifier"
-        clf = TopicClassifier.from_pretrained(clf_dir)
         y = np.array([clf.labels.index(a.topic) for a in labelled])
         texts = [clf.input_text(a) for a in labelled]  # what the model reads (the headline repeated, if trained so)
         if clf.baseline is None:
@@ -136,12 +146,11 @@ def evaluate(models: str, data, out: str | None = None, split: str = "all", batc
         result["topic_baseline"] = classification_metrics(y, softmax(tfidf), clf.labels)
         print(format_table({"model": result["topic"], "tfidf_baseline": result["topic_baseline"]}))
     if summarizable:
-        if (Path(models) / "summarizer" / "config.json").exists() or not labelled:
-            result.update(evaluate_summaries(models, summarizable, batch_size=min(batch_size, 16), progress=progress))
-            print(format_summary_table(result))
-        else:
-            result["skipped"] = ["headline", "teaser"]
-            print(f"note: no summarizer in {models}; headlines and teasers not scored")
+        result.update(evaluate_summaries(summ, summarizable, batch_size=min(batch_size, 16), progress=progress))
+        print(format_summary_table(result))
+    elif "summary" in tasks and not summ_dir.joinpath("config.json").exists() and labelled:
+        result["skipped"] = ["headline", "teaser"]
+        print(f"note: no summarizer in {models}; headlines and teasers not scored")
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(result, indent=2))

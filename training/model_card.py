@@ -2,8 +2,9 @@
 training/train_classifier.py from the run's metrics."""
 from __future__ import annotations
 
+import io
 import json
-from pathlib import Path
+
 
 import numpy as np
 
@@ -28,7 +29,8 @@ before the headline was repeated in the input (validation accuracy 0.837; rows m
   market effect other)."""
 
 
-def plot_confusion(metrics: dict, path: Path, title: str) -> None:
+def plot_confusion(metrics: dict, title: str) -> bytes:
+    """The confusion matrix as a PNG."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -45,11 +47,13 @@ def plot_confusion(metrics: dict, path: Path, title: str) -> None:
             ax.text(j, i, int(cm[i, j]), ha="center", va="center", color="white" if cm[i, j] > cm.max() / 2 else "black")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
     plt.close(fig)
+    return png.getvalue()
 
 
-def plot_reliability(tables: dict, path: Path, title: str) -> None:
+def plot_reliability(tables: dict, title: str) -> bytes:
     """A reliability diagram: per confidence bin, accuracy against mean confidence, one line per entry of
     `tables` ({name: metrics.reliability(...)}), with the bin counts as bars underneath."""
     import matplotlib
@@ -74,8 +78,10 @@ def plot_reliability(tables: dict, path: Path, title: str) -> None:
     bars.set_xlabel("confidence (top-label probability)")
     bars.set_ylabel("articles")
     fig.tight_layout()
-    fig.savefig(path)
+    png = io.BytesIO()
+    fig.savefig(png, format="png")
     plt.close(fig)
+    return png.getvalue()
 
 
 def _row(name: str, m: dict | None, e: dict | None, b: dict | None) -> str:
@@ -204,9 +210,9 @@ words) for an English news article, from the article's own sentences:
    known and the written form is the past of its lemma;
 5. every output passes **form checks** (no dangling last word, no quotation left open, a kept main verb) and
    the **faithfulness guard** (numbers and names, spaCy's entities too, supported by the article); the teaser
-   must not repeat the headline's clause. When nothing passes, the extractive path writes the output (and says so).
+   must not repeat the headline's clause. When nothing passes, the extractive method writes the output (and says so).
 
-{"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive path as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator (the default base, MiniLM, is an encoder); give `--base-model` a T5/BART checkpoint to add one."}
+{"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive method as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator (the default base, MiniLM, is an encoder); give `--base-model` a T5/BART checkpoint to add one."}
 
 ## Data
 - Files: {', '.join(results['data'])}; articles with a body of at least {a['min_body_words']} words.
@@ -223,7 +229,7 @@ Test-split numbers beside the lead baselines: docs/BENCHMARKS.md (`make bench-su
 
 ## Limits
 - English news like the training files above. Text spaCy parses badly (all capitals, no punctuation, a list,
-  not English) gets the extractive path, with a warning.
+  not English) gets the extractive method, with a warning.
 - The guard checks numbers and names, not every claim: a compression can still drop context that mattered.
   Keep an editor in the loop.
 """

@@ -21,13 +21,14 @@ import math
 import platform
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 from tqdm.auto import tqdm
+from transformers import set_seed  # Python, NumPy and torch in one call
 
 from data import FieldMap, duplicate_groups, read_articles, split_articles
 from models.compression import hash_features, unit_features, units
@@ -35,40 +36,13 @@ from models.extractive import strip_lead_in
 from models.parse import nlp
 from models.selection import Selector
 from models.summarizer import TASKS, Summarizer, SummarizerSettings, _stem, tokenize
+from .args import SummarizerArgs
 from .evaluate import evaluate_summaries
+from .loop import train_loop
+from .model_card import summarizer_card
 
 _FUNCTION = {"the", "a", "an", "of", "to", "in", "on", "and", "for", "at", "by", "with", "is", "are", "was", "were",
              "be", "been", "has", "have", "had", "that", "as", "from", "its", "it", "this", "will", "said", "says"}
-
-
-@dataclass
-class SummarizerArgs:
-    data: list = field(default_factory=list)     # JSONL(.gz)/CSV with body and headline and/or teaser
-    extra_data: list = field(default_factory=list)  # more training pairs only: their train split joins training;
-                                                 # validation and test stay on `data`
-    models: str = "artifacts"                    # writes MODELS/summarizer/
-    base_model: str = "minilm"                   # minilm: compressive only; a T5/BART checkpoint adds a generator
-    train_articles: int = 5000                   # train-split articles the selector and scorer learn from
-    eval_articles: int = 300                     # validation articles scored at the end
-    headline_max_words: int = 16
-    teaser_max_words: int = 45
-    max_input_tokens: int = 256
-    salience_encoder: str | None = None          # "minilm": MiniLM salience features (measured to add nothing)
-    max_minutes: float | None = 20.0             # the whole run: reading, parsing, fitting, validating, writing
-    # the generator (only with a seq2seq --base-model)
-    epochs: int = 1
-    batch_size: int = 8
-    lr: float = 3e-4
-    warmup: float = 0.05
-    max_steps: int | None = None
-    valid_fraction: float = 0.05
-    test_fraction: float = 0.15                  # same test bucket as every other split of this corpus
-    min_body_words: int = 40
-    seed: int = 0
-    num_threads: int | None = None
-    skip_bad: bool = False
-    fields: list = field(default_factory=list)
-    progress: bool = True
 
 
 def pairs_for(article, min_body_words: int) -> list[tuple[str, str]]:
@@ -151,14 +125,13 @@ def train_summarizer(args: SummarizerArgs) -> dict:
     budget = Budget(args.max_minutes)
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
+    set_seed(args.seed)
     settings = SummarizerSettings(headline_max_words=args.headline_max_words, teaser_max_words=args.teaser_max_words,
-                                  max_input_tokens=args.max_input_tokens, salience_encoder=args.salience_encoder)
+                                  max_input_tokens=args.max_input_tokens, salience_encoder=args.salience_encoder,
+                                  num_beams=args.num_beams)
     summ = Summarizer.from_base(args.base_model, settings=settings)
     if summ.generator is not None:
-        settings.headline_path = settings.teaser_path = "generator"
+        settings.headline_method = settings.teaser_method = "generator"
     parts = read_splits(args)
     if not parts["train"]:
         raise ValueError(f"no training articles in {', '.join(map(str, args.data))}: articles need a body of at least "
@@ -227,12 +200,12 @@ def train_summarizer(args: SummarizerArgs) -> dict:
         "training": {"articles_read": read, "total_seconds": round(budget.elapsed(), 1),
                      "machine": f"{platform.machine()}, {torch.get_num_threads()} threads", "generator": gen},
         "valid": scores,
-        "paths": {"headline": summ.settings.headline_path, "teaser": summ.settings.teaser_path},
+        "methods": {"headline": summ.settings.headline_method, "teaser": summ.settings.teaser_method},
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    from .model_card import summarizer_card
     summ.save_pretrained(Path(args.models) / "summarizer",
-                         {"metrics.json": json.dumps(results, indent=2), "MODEL_CARD.md": summarizer_card(results, summ)})
+                         {"metrics.json": json.dumps(results, indent=2), "MODEL_CARD.md": summarizer_card(results, summ)},
+                         split={"valid": args.valid_fraction, "test": args.test_fraction})
     if args.progress:
         print(f"wrote {Path(args.models) / 'summarizer'} in {budget.elapsed() / 60:.1f} min")
     return results
@@ -274,34 +247,27 @@ def fit_reranker(summ: Summarizer, headlines: list, budget: "Budget", progress: 
 
 
 def train_generator(summ: Summarizer, train: list, args: SummarizerArgs, budget: Budget) -> dict:
-    """Fine-tune the seq2seq generator on (prefixed input, target) pairs: one explicit loop, AdamW, transformers'
-    linear warm-up/decay schedule, stopped by `max_steps` or the budget."""
-    from transformers import get_linear_schedule_with_warmup
+    """Fine-tune the seq2seq generator on (prefixed input, target) pairs in the one training loop
+    (training/loop.py), stopped by `max_steps` or the run's budget."""
     pairs = [(a.body, task, target) for a in train for task, target in pairs_for(a, args.min_body_words)]
     random.Random(args.seed).shuffle(pairs)
     steps = math.ceil(len(pairs) / args.batch_size) * args.epochs
     if args.max_steps:
         steps = min(steps, args.max_steps)
-    model = summ.generator.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr)
-    sched = get_linear_schedule_with_warmup(opt, int(args.warmup * steps), steps)
-    done, losses = 0, []
-    with tqdm(total=steps, desc="train generator", disable=not args.progress) as bar:
-        while done < steps and budget.used() < 0.9:
-            batch = [pairs[(done * args.batch_size + j) % len(pairs)] for j in range(args.batch_size)]
-            for task in TASKS:
-                chunk = [(b, t) for b, task_, t in batch if task_ == task]
-                if not chunk:
-                    continue
+    model = summ.generator
+
+    def step_loss(step: int) -> torch.Tensor:  # one loss over the batch's headline and teaser pairs
+        batch = [pairs[(step * args.batch_size + j) % len(pairs)] for j in range(args.batch_size)]
+        losses = []
+        for task in TASKS:
+            chunk = [(b, t) for b, task_, t in batch if task_ == task]
+            if chunk:
                 enc = summ.tokenize([" ".join(b.split()[:400]) for b, _ in chunk], task, [t for _, t in chunk])
-                loss = model(**enc).loss
-                loss.backward()
-                losses.append(loss.item())
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            done += 1
-            bar.update(1)
-    summ.generator.eval()
-    return {"steps": done, "final_loss": float(np.mean(losses[-10:])) if losses else None}
+                losses.append(model(**enc).loss)
+        return torch.stack(losses).sum()
+
+    deadline = budget.start + 0.9 * budget.limit
+    run = train_loop(model, torch.optim.AdamW(model.parameters(), lr=args.lr), step_loss, steps, warmup=args.warmup,
+                     deadline=deadline if math.isfinite(deadline) else None, progress=args.progress,
+                     desc="train generator")
+    return {"steps": run.steps, "final_loss": run.last_loss}
