@@ -10,10 +10,9 @@ WAR     := $(SHARED)/news/ukraine_war.jsonl.gz
 # Train on the shared hand-labelled news when it is there, else on the project's own samples.
 CLASSIFIER_DATA ?= $(if $(wildcard $(LABELED)),$(LABELED),$(SAMPLES))
 SUMMARIZER_DATA ?= $(if $(wildcard $(WAR)),$(WAR),$(SAMPLES))
-SUMMARIZER_MINUTES ?= 20
 PORT ?= 7860
 
-.PHONY: install browser test test-fast demo serve train train-classifier train-summarizer bench-classifier bench-summarizer bench-serve clean
+.PHONY: install browser test test-fast demo serve train train-classifier train-summarizer bench-classifier bench-summarizer bench-serve bench-scale clean
 
 $(BIN)/.installed: pyproject.toml requirements-hashed.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
@@ -52,8 +51,8 @@ $(MODELS)/classifier/config.json: | install
 	$(BIN)/newsdesk train-classifier --data $(CLASSIFIER_DATA) --models $(MODELS)
 
 $(MODELS)/summarizer/config.json: | install
-	@echo "== training the summarizer on $(SUMMARIZER_DATA) (at most $(SUMMARIZER_MINUTES) min, then a few to finish)"
-	$(BIN)/newsdesk train-summarizer --data $(SUMMARIZER_DATA) --models $(MODELS) --max-minutes $(SUMMARIZER_MINUTES)
+	@echo "== training the summarizer on $(SUMMARIZER_DATA) (at most 20 min: SummarizerArgs.max_minutes)"
+	$(BIN)/newsdesk train-summarizer --data $(SUMMARIZER_DATA) --models $(MODELS)
 
 train: $(MODELS)/classifier/config.json $(MODELS)/summarizer/config.json
 
@@ -72,6 +71,9 @@ bench-classifier: install
 
 bench-summarizer: install
 	$(BIN)/python -m training.bench_summarizer --data $(WAR) --models $(MODELS)/bench
+
+bench-scale: install
+	$(BIN)/python -m training.bench_scale --war $(WAR) --labeled $(LABELED) --models $(MODELS)/bench
 
 bench-serve: install train
 	$(BIN)/python -m training.bench_serve --data $(SUMMARIZER_DATA) --models $(MODELS)

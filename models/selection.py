@@ -89,3 +89,13 @@ def sentence_embeddings(encoder, sentences: list[str], max_tokens: int = 256) ->
             out[j] = torch.nn.functional.normalize(span.float().mean(0), dim=-1).numpy()
         start += n
     return out
+
+
+def lexical_salience(sentences: list[str]) -> np.ndarray:
+    """Cheap salience: overlap of a sentence's content words with the whole article."""
+    bags = [set(w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) > 3) for s in sentences]
+    counts: dict[str, int] = {}
+    for bag in bags:
+        for w in bag:
+            counts[w] = counts.get(w, 0) + 1
+    return np.array([sum(counts[w] - 1 for w in bag) / (len(bag) ** 0.5 + 1) for bag in bags], dtype=float)

@@ -17,30 +17,25 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from nltk.stem.porter import PorterStemmer  # rouge-score's own dependency
-from rouge_score.tokenize import tokenize
 from safetensors.numpy import load_file, save_file
 
 from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model, require_files,
                    resolve_base, resolve_precision, write_files)
-from .compression import (RERANK_FEATURES, SPEECH_VERBS, Candidate, DeletionScorer, Reranker, article_counts,
-                          compressions, quoted, render, rerank_features, unit_features, units)
-from .extractive import (_DANGLING, SentenceEncoder, _open_quote, cut_to_budget, drop_articles, extractive_headline,
-                         is_furniture, lead_words, salience, select_teaser, split_sentences, stands_alone,
-                         strip_lead_in)
+from .compression import RERANK_FEATURES, DeletionScorer, Reranker, article_counts, rerank_features
+from .compressive import compress_teaser, guarded_cut, headline_candidates, repeats
+from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, is_furniture, lead_words, salience,
+                         select_teaser, split_sentences, strip_lead_in)
 from .guard import Guard
-from .parse import parse
-from .selection import FEATURES, Selector, candidate_features, sentence_embeddings
-from .style import headline_verbs
+from .parse import parse, text_problem
+from .selection import FEATURES, Selector, candidate_features, lexical_salience, sentence_embeddings
 
 TASKS = ("headline", "teaser")
-PATHS = ("compressive", "extractive", "generator")
+METHODS = ("compressive", "extractive", "generator")  # what can write an output
 
 
 @dataclass
@@ -77,39 +72,6 @@ class Summary:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def lexical_salience(sentences: list[str]) -> np.ndarray:
-    """Cheap salience: overlap of a sentence's content words with the whole article."""
-    bags = [set(w for w in re.findall(r"[a-z0-9]+", s.lower()) if len(w) > 3) for s in sentences]
-    counts: dict[str, int] = {}
-    for bag in bags:
-        for w in bag:
-            counts[w] = counts.get(w, 0) + 1
-    return np.array([sum(counts[w] - 1 for w in bag) / (len(bag) ** 0.5 + 1) for bag in bags], dtype=float)
-
-
-_ENGLISH = {"the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "was", "with", "said", "by", "as", "at",
-            "from", "it", "has", "have", "are", "be", "will", "an", "were", "its", "his", "their", "not", "this"}
-
-
-def text_problem(body: str) -> str | None:
-    """Why spaCy would parse this text badly (then the extractive method writes both outputs), or None."""
-    letters = [c for c in body if c.isalpha()]
-    if not letters:
-        return "text has no letters"
-    words = re.findall(r"[^\W\d_]+", body.lower())
-    if sum(c.isascii() for c in letters) / len(letters) < 0.8 or (
-            len(words) >= 8 and sum(w in _ENGLISH for w in words) / len(words) < 0.15):
-        return "text does not look like English"
-    if len(letters) >= 40 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
-        return "text is mostly capitals"
-    lines = [x for x in body.splitlines() if x.strip()]
-    if len(lines) >= 3 and sum(bool(re.match(r"\s*(?:[-*•·–]|\d+[.)])\s", x)) for x in lines) / len(lines) > 0.5:
-        return "text is a list of bullet points"
-    if len(words) > 40 and not re.search(r"[.!?](?:\s|$)", body):
-        return "text has no sentence punctuation"
-    return None
 
 
 class Summarizer:
@@ -441,145 +403,3 @@ class Reading:
     warnings: list
     problem: str | None        # why spaCy would parse the text badly (text_problem), or None
     counts: dict = field(default_factory=dict)  # per content word, the sentences it occurs in (article_counts)
-
-
-# --- compressing one parsed sentence ----------------------------------------------------------------
-def compress(doc, scorer: DeletionScorer, max_words: int, min_words: int = 4, k: int = 6, threshold: float = 0.5,
-             word_reward: float = 0.0, drop_dates: bool = False, counts: dict | None = None):
-    """The k best deletion sets of `doc` under `max_words` (models.compression.compressions); `counts`: the
-    article's word counts (models.compression.article_counts), which the scorer reads."""
-    toks = units(doc)
-    probs = scorer.probabilities([unit_features(t, doc, counts) for t in toks])
-    if drop_dates:  # a headline says what happened, not when: "on Tuesday", "last week" always go
-        probs = np.where([is_date_phrase(t) for t in toks], 1.0, probs)
-    return compressions(doc, probs, toks, max_words, min_words, k, threshold=threshold, word_reward=word_reward)
-
-
-def stranded_verb(doc, keep) -> bool:
-    """Whether the last kept word is a verb that has lost everything after it ("... as Russian forces make")."""
-    last = next((t for t in reversed(doc) if keep[t.i] and not t.is_punct), None)
-    if last is None or last.pos_ not in ("VERB", "AUX"):
-        return False
-    if last.lemma_ in SPEECH_VERBS and any(c.dep_ == "ccomp" and c.i < last.i and keep[c.i] for c in last.children):
-        return False  # "..., Price says": an attribution needs nothing after it
-    right = [c for c in last.children if c.i > last.i and not c.is_punct]
-    return bool(right) and not any(keep[c.i] for c in right)
-
-
-def misparsed_speaker(tok) -> bool:
-    """A speech verb joined to the clause before it with no "and" ("..., Boris Gryzlov, envoy to the talks, told
-    reporters"): the parser has lost its subject, so compressions of the sentence would drop who speaks."""
-    if tok.dep_ != "conj" or tok.lemma_ not in SPEECH_VERBS or any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children):
-        return False
-    return not any(c.dep_ == "cc" and c.i < tok.i for c in tok.head.children)
-
-
-def is_date_phrase(tok) -> bool:
-    """Whether a deletion unit only says when: "on Tuesday", "at 5 a.m.", "last week", "on Monday, November 22"."""
-    if not (tok.dep_ in ("npadvmod", "tmod") or tok.dep_ == "prep" and tok.lower_ in ("on", "at")):
-        return False
-    words = [t for t in tok.subtree if not t.is_punct and not (t.i == tok.i and tok.dep_ == "prep")]
-    return bool(words) and all(t.ent_type_ in ("DATE", "TIME") for t in words)
-
-
-def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dict | None = None,
-                        k: int = 120) -> list[Candidate]:
-    """Every complete headline (a kept main verb, no dangling last word, no quotation or bracket left open, no verb
-    stranded, not site text) that deletions of `doc` give within `max_words`, in headline style: the k most
-    probable deletion sets, deduplicated. None (an empty list) for a caption, a byline, a fragment, a question or
-    a sentence whose parse lost its speaker."""
-    root = next((t for t in doc if t.dep_ == "ROOT"), None)
-    if root is None or root.pos_ not in ("VERB", "AUX") or not any(
-            c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in root.children):
-        return []  # a caption, a byline or a fragment: no clause to build on
-    if any(misparsed_speaker(t) for t in doc) or doc.text.rstrip().endswith("?"):
-        return []  # a lost speaker, or a question: a question is not the news
-    inside = quoted(doc)
-    words_in = max(1, sum(not t.is_punct for t in doc))
-    out, seen = [], set()
-    for c in compress(doc, scorer, max_words + 2, min_words=3, k=k, drop_dates=True, counts=counts):
-        replace, drop = headline_verbs(doc, c.keep, inside)
-        keep = c.keep.copy()
-        keep[list(drop)] = False
-        first = next((t for t in doc if keep[t.i] and not t.is_punct), None)
-        if first is not None and first.dep_ == "cc":  # "But what will ..." -> "What will ..."
-            keep[first.i] = False
-        words = drop_articles(render(doc, keep, replace).split())
-        if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
-            continue
-        text = " ".join(words).rstrip(".,;:")
-        text = text[:1].upper() + text[1:]
-        if text in seen or not is_headline(text):
-            continue
-        seen.add(text)
-        out.append(Candidate(text, c.score, c.deleted, len(words) / words_in, bool(replace or drop)))
-    return out
-
-
-def compress_headline(doc, scorer: DeletionScorer, max_words: int, counts: dict | None = None,
-                      reranker: Reranker | None = None, sentence_features=None) -> str | None:
-    """The best headline candidate of `doc` (headline_candidates) by `reranker` (default: the untrained one,
-    the deletion scorer's order with a reward per kept word), or None."""
-    cands = headline_candidates(doc, scorer, max_words, counts)
-    if not cands:
-        return None
-    x = np.zeros(len(FEATURES), dtype=np.float32) if sentence_features is None else sentence_features
-    reranker = reranker or Reranker.untrained(len(FEATURES))
-    rows = np.stack([rerank_features(c, 0, 0, counts or {}, x) for c in cands])
-    return cands[int(np.argmax(reranker.scores(rows)))].text
-
-
-def compress_teaser(doc, scorer: DeletionScorer, max_words: int, min_words: int = 8, threshold: float = 0.5,
-                    word_reward: float = 0.0, counts: dict | None = None) -> str | None:
-    """The best compression of `doc` that stands alone as a teaser sentence of `min_words`..`max_words` words."""
-    for c in compress(doc, scorer, max_words, min_words, threshold=threshold, word_reward=word_reward,
-                      counts=counts):
-        text = render(doc, c.keep)
-        words = text.split()
-        if not min_words <= len(words) <= max_words or not stands_alone(text) or _open_quote(words):
-            continue
-        if words[-1].lower().strip(",;:") in _DANGLING:
-            continue
-        if text[-1:].isalnum() or text[-1:] in "\"”’)":
-            text += "." if not text.endswith((".", "!", "?", ".\"", ".”")) else ""
-        return text[:1].upper() + text[1:]
-    return None
-
-
-def is_headline(text: str) -> bool:
-    """Form checks on a headline: no dangling last word ("... in", "... and"), no open quotation or bracket,
-    not site furniture."""
-    words = text.split()
-    if not words or words[-1].lower().strip(",;:\"”’'") in _DANGLING or _open_quote(words):
-        return False
-    return not is_furniture(text)
-
-
-_stem = PorterStemmer().stem
-_FUNCTION = {"the", "a", "an", "of", "to", "in", "on", "and", "for", "at", "by", "with", "is", "are", "was", "were",
-             "says", "said", "say", "has", "have", "will", "that", "as", "from", "its", "it"}
-
-
-def repeats(headline: str, teaser: str, share: float = 0.7) -> bool:
-    """Whether the teaser repeats the headline's clause: most of the headline's content words (stemmed) recur in
-    the teaser, in order (ROUGE-L recall of the headline against the teaser at least `share`)."""
-    h = [_stem(w) for w in tokenize(headline, None) if w not in _FUNCTION]
-    t = [_stem(w) for w in tokenize(teaser, None) if w not in _FUNCTION]
-    if len(h) < 2 or not t:
-        return False
-    prev = [0] * (len(t) + 1)
-    for a in h:  # longest common subsequence
-        cur = [0]
-        for j, b in enumerate(t):
-            cur.append(prev[j] + 1 if a == b else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1] / len(h) >= share
-
-
-def guarded_cut(text: str, guard: Guard) -> str:
-    """Extractive text as the guard passes it: its words are the article's, but a cut can still change a number
-    ("500" of "500 million euros"), so trailing words go until every number is supported."""
-    words, trimmed = text.split(), False
-    while len(words) > 3 and guard.check(" ".join(words)).unsupported_numbers:
-        words, trimmed = words[:-1], True
-    return " ".join(words) if trimmed else text

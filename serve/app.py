@@ -76,6 +76,8 @@ def examples(n_per_label: int = 1) -> list[list[str]]:
 
 
 def build_app(desk: Newsdesk | None = None) -> gr.Blocks:
+    """The demo page. Long by design (~100 lines): Gradio declares a page's layout and its endpoints' wiring in one
+    `with gr.Blocks()` body, and the handlers read best next to the components they fill."""
     desk = desk or load()
 
     @functools.lru_cache(maxsize=128)  # the last predictions by input, so /explain reuses what /predict computed

@@ -257,6 +257,8 @@ def run_batch(inp, out, models=None, batch_size: int = 16, fields: FieldMap | No
 
 def _run(inp: Path, out: Path, fmt: str, desk: Newsdesk, batch_size: int, fields: FieldMap | None, progress: bool,
          report: BatchReport, done_ids: set, done_lines: set) -> None:
+    """Read IN, predict and append to OUT. A little over 60 lines by design: the read loop and its `flush` stay
+    together, so the exactly-once rules (skip what OUT has, one record per row, fsync per batch) read in one place."""
     # The topic column of an input file is not needed here: ignore it rather than fail rows on unknown labels.
     fmap = FieldMap({**(fields.columns if fields else {}), "topic": "\0", "sure": "\0"})
     seen: dict[str, int] = {}

@@ -86,88 +86,108 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _train_classifier(args) -> None:
+    from training.train_classifier import train_classifier
+    train_classifier(_dataclass(ClassifierArgs, args))
+
+
+def _train_summarizer(args) -> None:
+    from training.train_summarizer import train_summarizer
+    train_summarizer(_dataclass(SummarizerArgs, args))
+
+
+def _evaluate(args) -> None:
+    from training.evaluate import evaluate
+    tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
+    if not set(tasks) <= {"topic", "summary"}:
+        raise ValueError(f"--tasks takes topic and/or summary, got {args.tasks!r}")
+    evaluate(args.models, args.data, out=args.out, split=args.split, batch_size=args.batch_size, fields=args.fields,
+             skip_bad=args.skip_bad, tasks=tasks, limit=args.limit, progress=not args.no_progress)
+
+
+def _read(args) -> tuple[list, list]:
+    """The articles of the files (cut to --limit, made safe for the models) and the bad rows skipped."""
+    from data import FieldMap, read_articles
+    bad = []
+    articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
+    return [fit_for_models(a)[0] for a in (articles[: args.limit] if args.limit else articles)], bad
+
+
+def _summarize(args) -> None:
+    from models.summarizer import Summarizer
+    articles, bad = _read(args)
+    for a in articles:
+        if not a.body:
+            print(f"skipped {a.id}: no body to summarize", file=sys.stderr)
+    articles = [a for a in articles if a.body]
+    summ = Summarizer.from_pretrained(os.path.join(args.models, "summarizer"))
+    for article, s in zip(articles, summ.summarize([a.body for a in articles])):
+        if args.json:
+            print(json.dumps({"id": article.id, **{k: v for k, v in s.to_dict().items() if k != "sentences"}}))
+        else:
+            print(f"{article.id}\n  headline [{s.headline_source}]: {s.headline}\n  teaser   [{s.teaser_source}]: {s.teaser}")
+    for b in bad:
+        print(f"skipped {b}", file=sys.stderr)
+
+
+def _classify(args) -> None:
+    from models.classifier import TopicClassifier
+    articles, bad = _read(args)
+    clf = TopicClassifier.from_pretrained(os.path.join(args.models, "classifier"))
+    for article, probs in zip(articles, clf.predict_proba(articles)):
+        top = max(probs, key=probs.get)
+        if args.json:
+            print(json.dumps({"id": article.id, "topic": top, "probabilities": probs}))
+        else:
+            print(f"{top:<23} {probs[top]:.2f}  {article.headline or article.text[:80]}")
+    for b in bad:
+        print(f"skipped {b}", file=sys.stderr)
+
+
+def _batch(args) -> int:
+    from data import FieldMap
+    from serve.batch import run_batch
+    fields = FieldMap.parse(args.fields)
+    if args.engine == "ray":
+        from serve.ray_engine import run_ray_batch
+        if args.retry_failed:
+            raise ValueError("--retry-failed is for the local engine; with --engine ray, delete the shard files "
+                             "holding the failed rows and rerun")
+        report = run_ray_batch(args.input, args.output, models=args.models, workers=args.workers, address=args.address,
+                               shards=args.shards, batch_size=args.batch_size, fields=fields,
+                               progress=not args.no_progress)
+    else:
+        report = run_batch(args.input, args.output, models=args.models, batch_size=args.batch_size, fields=fields,
+                           progress=not args.no_progress, retry_failed=args.retry_failed)
+    print(f"newsdesk batch: {report}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _export_onnx(args) -> None:
+    from models import onnx_runtime
+    from models.base import atomic_dir
+    from models.classifier import TopicClassifier
+    directory = os.path.join(args.models, "classifier")
+    clf = TopicClassifier.from_pretrained(directory, precision="float32")
+    with atomic_dir(os.path.join(directory, onnx_runtime.SUBDIR)) as tmp:
+        onnx_runtime.export(clf.model, tmp)
+    print(f"wrote {directory}/{onnx_runtime.SUBDIR}/ ({', '.join(onnx_runtime.FILES.values())})")
+
+
+def _serve(args) -> None:
+    from serve.app import serve
+    serve(args.models, host=args.host, port=args.port)
+
+
+COMMANDS = {"train-classifier": _train_classifier, "train-summarizer": _train_summarizer, "evaluate": _evaluate,
+            "summarize": _summarize, "classify": _classify, "batch": _batch, "export-onnx": _export_onnx,
+            "serve": _serve}
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "train-classifier":
-            from training.train_classifier import train_classifier
-            train_classifier(_dataclass(ClassifierArgs, args))
-        elif args.command == "train-summarizer":
-            from training.train_summarizer import train_summarizer
-            train_summarizer(_dataclass(SummarizerArgs, args))
-        elif args.command == "evaluate":
-            from training.evaluate import evaluate
-            tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
-            if not set(tasks) <= {"topic", "summary"}:
-                raise ValueError(f"--tasks takes topic and/or summary, got {args.tasks!r}")
-            evaluate(args.models, args.data, out=args.out, split=args.split, batch_size=args.batch_size,
-                     fields=args.fields, skip_bad=args.skip_bad, tasks=tasks, limit=args.limit,
-                     progress=not args.no_progress)
-        elif args.command == "summarize":
-            from data import FieldMap, read_articles
-            from models.summarizer import Summarizer
-            bad = []
-            articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
-            articles = [fit_for_models(a)[0] for a in (articles[: args.limit] if args.limit else articles)]
-            for a in articles:
-                if not a.body:
-                    print(f"skipped {a.id}: no body to summarize", file=sys.stderr)
-            articles = [a for a in articles if a.body]
-            summ = Summarizer.from_pretrained(os.path.join(args.models, "summarizer"))
-            for article, s in zip(articles, summ.summarize([a.body for a in articles])):
-                if args.json:
-                    print(json.dumps({"id": article.id, **{k: v for k, v in s.to_dict().items() if k != "sentences"}}))
-                else:
-                    print(f"{article.id}\n  headline [{s.headline_source}]: {s.headline}\n"
-                          f"  teaser   [{s.teaser_source}]: {s.teaser}")
-            for b in bad:
-                print(f"skipped {b}", file=sys.stderr)
-        elif args.command == "classify":
-            from data import FieldMap, read_articles
-            from models.classifier import TopicClassifier
-            bad = []
-            articles = read_articles(args.data, FieldMap.parse(args.fields), skip_bad=args.skip_bad, bad_rows=bad)
-            articles = [fit_for_models(a)[0] for a in (articles[: args.limit] if args.limit else articles)]
-            clf = TopicClassifier.from_pretrained(os.path.join(args.models, "classifier"))
-            for article, probs in zip(articles, clf.predict_proba(articles)):
-                top = max(probs, key=probs.get)
-                if args.json:
-                    print(json.dumps({"id": article.id, "topic": top, "probabilities": probs}))
-                else:
-                    title = article.headline or article.text[:80]
-                    print(f"{top:<23} {probs[top]:.2f}  {title}")
-            for b in bad:
-                print(f"skipped {b}", file=sys.stderr)
-        elif args.command == "batch":
-            from data import FieldMap
-            from serve.batch import run_batch
-            if args.engine == "ray":
-                from serve.ray_engine import run_ray_batch
-                if args.retry_failed:
-                    raise ValueError("--retry-failed is for the local engine; with --engine ray, delete the shard "
-                                     "files holding the failed rows and rerun")
-                report = run_ray_batch(args.input, args.output, models=args.models, workers=args.workers,
-                                       address=args.address, shards=args.shards, batch_size=args.batch_size,
-                                       fields=FieldMap.parse(args.fields), progress=not args.no_progress)
-            else:
-                report = run_batch(args.input, args.output, models=args.models, batch_size=args.batch_size,
-                                   fields=FieldMap.parse(args.fields), progress=not args.no_progress,
-                                   retry_failed=args.retry_failed)
-            print(f"newsdesk batch: {report}", file=sys.stderr)
-            return 0 if report.ok else 1
-        elif args.command == "export-onnx":
-            from models import onnx_runtime
-            from models.base import atomic_dir
-            from models.classifier import TopicClassifier
-            directory = os.path.join(args.models, "classifier")
-            clf = TopicClassifier.from_pretrained(directory, precision="float32")
-            with atomic_dir(os.path.join(directory, onnx_runtime.SUBDIR)) as tmp:
-                onnx_runtime.export(clf.model, tmp)
-            print(f"wrote {directory}/{onnx_runtime.SUBDIR}/ ({', '.join(onnx_runtime.FILES.values())})")
-        elif args.command == "serve":
-            from serve.app import serve
-            serve(args.models, host=args.host, port=args.port)
-        return 0
+        return COMMANDS[args.command](args) or 0
     except (DataError, ModelLoadError, ValueError, OSError) as e:  # OSError: unreadable or unwritable paths
         print(f"newsdesk {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -111,6 +111,11 @@ class Predictor:
         self.desk = load(models)
         self.desk.load_models()
 
+    def memory_mb(self) -> float:
+        """This actor's peak resident memory (the models loaded), in MB."""
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
     def __call__(self, batch: dict) -> dict:
         from data import Article
 

@@ -7,7 +7,7 @@ from models.compression import (RERANK_FEATURES, DeletionScorer, Reranker, compr
 from models.parse import parse
 from models.style import present, third_singular
 from models.selection import FEATURES
-from models.summarizer import compress_headline, compress_teaser, headline_candidates, is_headline, repeats
+from models.compressive import compress_headline, compress_teaser, headline_candidates, is_headline, repeats
 
 NEUTRAL = DeletionScorer(np.zeros(1 << 14, dtype=np.float32))  # p = 0.5 everywhere: nothing goes unless it must
 

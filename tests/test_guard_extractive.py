@@ -186,7 +186,7 @@ def test_extractive_headline_never_cuts_a_number_from_its_scale():
 
 
 def test_guarded_cut_drops_a_trailing_number_the_article_does_not_support():
-    from models.summarizer import guarded_cut
+    from models.compressive import guarded_cut
     guard = Guard("Donors pledged 80 million euros for the schools of Kharkiv.")
     assert guarded_cut("Donors pledged 80 million euros", guard) == "Donors pledged 80 million euros"
     assert guarded_cut("The donors of Kharkiv have pledged 80", guard) == "The donors of Kharkiv have pledged"

@@ -6,7 +6,9 @@ import pytest
 
 from data import SAMPLES, read_articles
 from models.guard import Guard
-from models.summarizer import Summarizer, is_headline, repeats, text_problem
+from models.compressive import is_headline, repeats
+from models.parse import text_problem
+from models.summarizer import Summarizer
 from serve.cli import main as cli
 
 pytestmark = pytest.mark.slow

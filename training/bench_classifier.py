@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from data import LABELS, read_articles, split_articles
-from models.base import resolve_precision
+from models import onnx_runtime
 from models.classifier import TopicClassifier
 from .evaluate import evaluate
 from .metrics import classification_metrics
@@ -101,8 +101,10 @@ def main(argv=None):
     freeze_memory()
     y = np.array([LABELS.index(x.topic) for x in test_articles])
     speed, by_precision = {}, {}
-    served = resolve_precision("auto")
-    variants = {name: (name, None) for name in ("float32", "bfloat16", "int8")}
+    served = TopicClassifier.from_pretrained(Path(a.models) / "classifier").precision  # what "auto" serves here
+    names = ("float32", "bfloat16", "int8") + (tuple(onnx_runtime.FILES) if onnx_runtime.available() and
+                                                onnx_runtime.has_export(Path(a.models) / "classifier") else ())
+    variants = {name: (name, None) for name in names}
     variants[f"{served}, 256-token budget"] = (served, 256)  # the same weights reading twice as far (the old default)
     for name, (precision, max_length) in variants.items():
         clf = TopicClassifier.from_pretrained(Path(a.models) / "classifier", precision=precision, max_length=max_length)
@@ -190,8 +192,8 @@ blend fit and calibration, valid and test scoring, writing); stopped: {tr['stop_
 
 Inference on the {s32['n']} test articles (mean {s32['mean_tokens']} tokens, {100 * s32['share_at_token_budget']:.0f}% cut at the {s32['max_length']}-token budget),
 encoder and TF-IDF blend as served (the TF-IDF part alone takes {r['tfidf_ms_per_article']} ms per article, batched),
-by the encoder's `precision` (`TopicClassifier.from_pretrained(dir, precision=...)`; the default "auto" is bfloat16
-where the CPU has native bfloat16, as this one does, else float32):
+by the encoder's `precision` (`TopicClassifier.from_pretrained(dir, precision=...)`; the default "auto" serves
+{r['served_precision']} here: ONNX Runtime where it is installed, else bfloat16 on CPUs with native bfloat16, else float32):
 
 | precision | batched (batch {s32['batch_size']}) | single article p50 | p95 | labels changed, batch 1 vs 32 | macro-F1 (batch 32) |
 | --- | --- | --- | --- | --- | --- |

@@ -12,6 +12,7 @@ docs/BENCHMARKS.md; the raw numbers go to docs/bench/serve.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import statistics
@@ -66,8 +67,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def load_test(models: str, bodies: list[str], clients: int = 8, seconds: float = 60.0) -> dict:
-    """`clients` threads, each with its own gradio_client, calling /predict on the demo for `seconds`."""
+@contextlib.contextmanager
+def demo_server(models: str):
+    """`newsdesk serve` in its own process, on a free port, until the block ends; yields its URL."""
     from gradio_client import Client
 
     port = free_port()
@@ -86,32 +88,7 @@ def load_test(models: str, bodies: list[str], clients: int = 8, seconds: float =
                     log.seek(0)
                     raise RuntimeError(f"the demo did not start: {log.read()[-2000:]}")
                 time.sleep(1)
-        Client(url, verbose=False).predict(bodies[0], "", api_name="/predict")  # warm-up
-        latencies, errors, lock = [], [], threading.Lock()
-        stop = time.time() + seconds
-
-        def worker(k: int):
-            client = Client(url, verbose=False)
-            i = k
-            while time.time() < stop:
-                body = bodies[i % len(bodies)]
-                i += clients
-                t = time.perf_counter()
-                try:
-                    client.predict(body, "", api_name="/predict")
-                    with lock:
-                        latencies.append((time.perf_counter() - t) * 1000)
-                except Exception as e:  # every failure is counted and shown
-                    with lock:
-                        errors.append(f"{type(e).__name__}: {e}"[:200])
-
-        threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-        t0 = time.time()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.time() - t0
+        yield url
     finally:
         server.terminate()
         try:
@@ -119,6 +96,38 @@ def load_test(models: str, bodies: list[str], clients: int = 8, seconds: float =
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def load_test(url: str, bodies: list[str], clients: int = 8, seconds: float = 60.0) -> dict:
+    """`clients` threads, each with its own gradio_client, calling /predict on the demo at `url` for `seconds`."""
+    from gradio_client import Client
+
+    Client(url, verbose=False).predict(bodies[0], "", api_name="/predict")  # warm-up
+    latencies, errors, lock = [], [], threading.Lock()
+    stop = time.time() + seconds
+
+    def worker(k: int):
+        client = Client(url, verbose=False)
+        i = k
+        while time.time() < stop:
+            body = bodies[i % len(bodies)]
+            i += clients
+            t = time.perf_counter()
+            try:
+                client.predict(body, "", api_name="/predict")
+                with lock:
+                    latencies.append((time.perf_counter() - t) * 1000)
+            except Exception as e:  # every failure is counted and shown
+                with lock:
+                    errors.append(f"{type(e).__name__}: {e}"[:200])
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    t0 = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.time() - t0
     queue_full = sum("full" in e.lower() for e in errors)
     return {"clients": clients, "seconds": round(wall, 1), "requests": len(latencies), "errors": len(errors),
             "queue_full": queue_full, "error_examples": sorted(set(errors))[:3], "p50_ms": pct(latencies, 0.5) if latencies else None,
@@ -153,9 +162,10 @@ def main(argv=None):
                                    "batch": time_batch(desk, test, a.batch_articles)}
         print("generator writing both:", result["generator"], flush=True)
     result["demos"] = []
-    for n in [int(c) for c in str(a.clients).split(",") if c.strip()]:
-        result["demos"].append(load_test(a.models, bodies[:200], n, a.seconds))
-        print("demo:", result["demos"][-1], flush=True)
+    with demo_server(a.models) as url:  # one server; each number of clients in turn
+        for n in [int(c) for c in str(a.clients).split(",") if c.strip()]:
+            result["demos"].append(load_test(url, bodies[:200], n, a.seconds))
+            print("demo:", result["demos"][-1], flush=True)
     result["demo"] = result["demos"][0]
     result["versions"] = desk.versions
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,8 @@ from pathlib import Path
 from data import read_articles, split_articles
 from models.extractive import is_furniture
 from models.parse import parse
-from models.summarizer import Summarizer, repeats
+from models.compressive import repeats
+from models.summarizer import Summarizer
 from .bench_classifier import freeze_memory, long_articles, machine, write_section
 from .evaluate import evaluate_summaries, format_summary_table
 from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer
@@ -66,7 +67,7 @@ def main(argv=None):
     ap.add_argument("--models", default="artifacts/bench")
     ap.add_argument("--headline-articles", type=int, default=600, help="random test articles scored for headlines")
     ap.add_argument("--examples", type=int, default=30, help="random test articles printed beside the outlet's")
-    ap.add_argument("--max-minutes", type=float, default=20.0, help="the training run's budget")
+    ap.add_argument("--max-minutes", type=float, default=SummarizerArgs.max_minutes, help="the training run's budget (default: SummarizerArgs)")
     ap.add_argument("--out", default="docs/bench/summarizer.json")
     ap.add_argument("--doc", default="docs/BENCHMARKS.md")
     ap.add_argument("--skip-training", action="store_true", help="reuse MODELS/summarizer")

@@ -66,6 +66,34 @@ def supervised_contrastive(embeddings: torch.Tensor, y: torch.Tensor, temperatur
     return -per_anchor.mean()
 
 
+def _optimizer(model, args: ClassifierArgs) -> torch.optim.AdamW:
+    """AdamW: weight decay on the encoder's matrices only, the new head at head_lr_scale x the learning rate."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    head = set(map(id, model.head.parameters()))
+    groups = [{"params": [p for p in params if p.ndim >= 2 and id(p) not in head], "weight_decay": args.weight_decay},
+              {"params": [p for p in params if p.ndim < 2 and id(p) not in head], "weight_decay": 0.0},
+              {"params": list(model.head.parameters()), "weight_decay": 0.0, "lr": args.lr * args.head_lr_scale}]
+    return torch.optim.AdamW(groups, lr=args.lr)
+
+
+def _weight_average(model, total: dict, state: dict, valid_f1) -> dict | None:
+    """Serve the average of the weights summed at the evaluations (soup_from) if validation prefers it to the best
+    single evaluation; what was measured."""
+    n = state.get("soup_n", 0)
+    if n < 2:
+        return None
+    kept = {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict({k: v / n for k, v in total.items()})
+    f1 = valid_f1()
+    result = {"n": n, "valid_macro_f1": round(f1, 4), "best_valid_macro_f1": round(state["best"], 4),
+              "used": f1 >= state["best"]}
+    if not result["used"]:
+        model.load_state_dict(kept)
+    print(f"weight average of {n} evaluations: valid macro-F1 {f1:.3f} (best single {state['best']:.3f}); "
+          f"serving the {'average' if result['used'] else 'best single'}")
+    return result
+
+
 def fine_tune(clf: TopicClassifier, parts: dict, texts: dict, ys: dict, args: ClassifierArgs) -> dict:
     """Fine-tune `clf`'s encoder and head on the train split in the one loop (training/loop.py): class- and
     unsure-weighted cross-entropy (plus the optional contrastive term), AdamW with a faster head, evaluations on
@@ -75,12 +103,7 @@ def fine_tune(clf: TopicClassifier, parts: dict, texts: dict, ys: dict, args: Cl
     train_precision = resolve_precision(args.train_precision)
     if args.freeze_embeddings:
         model.encoder.get_input_embeddings().weight.requires_grad_(False)
-    params = [p for p in model.parameters() if p.requires_grad]
-    head = set(map(id, model.head.parameters()))
-    groups = [{"params": [p for p in params if p.ndim >= 2 and id(p) not in head], "weight_decay": args.weight_decay},
-              {"params": [p for p in params if p.ndim < 2 and id(p) not in head], "weight_decay": 0.0},
-              {"params": list(model.head.parameters()), "weight_decay": 0.0, "lr": args.lr * args.head_lr_scale}]
-    optimizer = torch.optim.AdamW(groups, lr=args.lr)
+    optimizer = _optimizer(model, args)
     train_max_length = args.train_max_length or args.max_length
     enc = clf.tokenizer(texts["train"], truncation=True, max_length=train_max_length)
     counts = np.bincount(ys["train"], minlength=len(labels)).astype(float)
@@ -131,17 +154,7 @@ def fine_tune(clf: TopicClassifier, parts: dict, texts: dict, ys: dict, args: Cl
                      progress=args.progress, desc="train classifier")
     if run.best_state is not None:
         model.load_state_dict(run.best_state)
-    soup_result = None
-    if soup["sum"] is not None and state.get("soup_n", 0) > 1:  # the averaged weights, served if validation prefers
-        kept = {k: v.clone() for k, v in model.state_dict().items()}
-        model.load_state_dict({k: v / state["soup_n"] for k, v in soup["sum"].items()})
-        soup_f1 = valid_f1()
-        soup_result = {"n": state["soup_n"], "valid_macro_f1": round(soup_f1, 4),
-                       "best_valid_macro_f1": round(state["best"], 4), "used": soup_f1 >= state["best"]}
-        if not soup_result["used"]:
-            model.load_state_dict(kept)
-        print(f"weight average of {state['soup_n']} evaluations: valid macro-F1 {soup_f1:.3f} "
-              f"(best single {state['best']:.3f}); serving the {'average' if soup_result['used'] else 'best single'}")
+    soup_result = _weight_average(model, soup["sum"], state, valid_f1) if soup["sum"] is not None else None
     stop = run.stop_reason.replace("all steps", "all epochs").replace("validation gain", "valid macro-F1 gain")
     if stop.startswith("wall-clock"):
         stop = f"wall-clock budget of {args.max_minutes} min reached"

@@ -35,7 +35,8 @@ from models.compression import hash_features, unit_features, units
 from models.extractive import strip_lead_in
 from models.parse import nlp
 from models.selection import Selector
-from models.summarizer import TASKS, Summarizer, SummarizerSettings, _stem, tokenize
+from models.compressive import _stem, tokenize
+from models.summarizer import TASKS, Summarizer, SummarizerSettings
 from .args import SummarizerArgs
 from .evaluate import evaluate_summaries
 from .loop import train_loop
@@ -121,6 +122,55 @@ def fit_linear(x, y, c: float = 1.0, balanced: bool = False) -> np.ndarray:
     return model.coef_[0].astype(np.float32)
 
 
+def fit_selectors(summ: Summarizer, train: list, args: SummarizerArgs, budget: Budget) -> tuple:
+    """Read each training article once and fit each output's selector on its ROUGE-oracle sentence; returns the
+    examples per output, the oracle sentences (task, sentence without dateline, target, word counts), the
+    (reading, outlet headline) pairs the reranker learns from, and the articles read."""
+    feats = {t: [] for t in TASKS}
+    labels = {t: [] for t in TASKS}
+    targets, headlines, read = [], [], 0
+    for a in tqdm(train, desc="read articles", unit="article", disable=not args.progress):
+        if budget.used() > 0.5:
+            break
+        r = summ.read(a.body)
+        x = r.features
+        for task, target in pairs_for(a, args.min_body_words):
+            best = oracle(r.sentences, target, len(x))
+            feats[task].append(x)
+            labels[task] += [int(i == best) for i in range(len(x))]
+            targets.append((task, strip_lead_in(r.sentences[best]), target, r.counts))
+            if task == "headline":
+                headlines.append((r, target))
+        read += 1
+    for task in TASKS:
+        if feats[task]:
+            summ.selectors[task] = Selector(fit_linear(np.vstack(feats[task]), np.array(labels[task])))
+    return feats, targets, headlines, read
+
+
+def fit_scorers(summ: Summarizer, targets: list, budget: Budget, progress: bool = True) -> dict:
+    """Fit each output's deletion scorer on the subtrees of its oracle sentences, labelled by whether the outlet's
+    text left them out; returns the labels per output."""
+    rows = {t: [] for t in TASKS}
+    ys = {t: [] for t in TASKS}
+    docs = nlp().pipe((s for _, s, _, _ in targets), batch_size=64)
+    for (task, _, target, counts), doc in tqdm(zip(targets, docs), total=len(targets), desc="parse oracle sentences",
+                                               unit="sentence", disable=not progress):
+        if budget.used() > 0.8:
+            break
+        want = set(content(target))
+        for tok in units(doc):
+            y = unit_label(tok, want)
+            if y is not None:
+                rows[task].append(unit_features(tok, doc, counts))
+                ys[task].append(y)
+    for task in TASKS:
+        if rows[task]:
+            dim = summ.scorers[task].dim
+            summ.scorers[task].weights = fit_linear(hash_features(rows[task], dim), np.array(ys[task]), c=0.5)
+    return ys
+
+
 def train_summarizer(args: SummarizerArgs) -> dict:
     budget = Budget(args.max_minutes)
     if args.num_threads:
@@ -138,47 +188,10 @@ def train_summarizer(args: SummarizerArgs) -> dict:
                          f"{args.min_body_words} words and a headline or teaser")
     train = random.Random(args.seed).sample(parts["train"], min(args.train_articles, len(parts["train"])))
 
-    # 1. read each article once (sentences, MiniLM salience), the selectors' examples and the oracle sentences
-    feats = {t: [] for t in TASKS}
-    labels = {t: [] for t in TASKS}
-    targets = []  # (task, oracle sentence without its dateline, target, the article's word counts)
-    headlines = []  # (reading, outlet headline): the reranker's examples
-    read = 0
-    for a in tqdm(train, desc="read articles", unit="article", disable=not args.progress):
-        if budget.used() > 0.5:
-            break
-        r = summ.read(a.body)
-        x = r.features
-        for task, target in pairs_for(a, args.min_body_words):
-            best = oracle(r.sentences, target, len(x))
-            feats[task].append(x)
-            labels[task] += [int(i == best) for i in range(len(x))]
-            targets.append((task, strip_lead_in(r.sentences[best]), target, r.counts))
-            if task == "headline":
-                headlines.append((r, target))
-        read += 1
-    for task in TASKS:
-        if feats[task]:
-            summ.selectors[task] = Selector(fit_linear(np.vstack(feats[task]), np.array(labels[task])))
-
+    # 1. read each article once: the selectors, and the oracle sentences the scorers and the reranker learn from
+    feats, targets, headlines, read = fit_selectors(summ, train, args, budget)
     # 2. parse the oracle sentences; which of their subtrees the outlet's editors left out
-    rows = {t: [] for t in TASKS}
-    ys = {t: [] for t in TASKS}
-    docs = nlp().pipe((s for _, s, _, _ in targets), batch_size=64)
-    for (task, _, target, counts), doc in tqdm(zip(targets, docs), total=len(targets), desc="parse oracle sentences",
-                                       unit="sentence", disable=not args.progress):
-        if budget.used() > 0.8:
-            break
-        want = set(content(target))
-        for tok in units(doc):
-            y = unit_label(tok, want)
-            if y is not None:
-                rows[task].append(unit_features(tok, doc, counts))
-                ys[task].append(y)
-    for task in TASKS:
-        if rows[task]:
-            dim = summ.scorers[task].dim
-            summ.scorers[task].weights = fit_linear(hash_features(rows[task], dim), np.array(ys[task]), c=0.5)
+    ys = fit_scorers(summ, targets, budget, args.progress)
 
     # 3. the headline reranker, over the candidates of each article's best-ranked sentences
     reranked = fit_reranker(summ, headlines, budget, args.progress)
