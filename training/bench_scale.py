@@ -123,19 +123,24 @@ Machine: {r['machine']}. Run: {time.strftime('%Y-%m-%d')}.
 | --- | --- | --- |
 {engine_rows}
 
-On one 2-core machine Ray adds actors and the object store beside the models and cannot add cores: the second
-worker shares the same two cores. Ray's gain is across machines (docs/ARCHITECTURE.md, "At scale").
+On one 2-core machine Ray cannot add cores: one actor (one torch thread set to the actor's CPU share) is slower than
+the local engine by Ray's overhead (object store, serialisation, the actor's start), and two single-threaded actors
+use the two cores about as well as one two-threaded process. Ray's gain is across machines: the per-worker rate
+times the workers (docs/ARCHITECTURE.md, "At scale").
 
 **Classifier precisions** on the {f32['n']} labelled test articles (blend with TF-IDF as served), batch 32; the
-naive baseline calls the float32 model one article at a time in input order ({p['naive']['articles_per_s']} articles/s):
+naive baseline calls the float32 model one article at a time in input order, encoder only, no blend
+({p['naive']['articles_per_s']} articles/s). This CPU has no native bfloat16 (AVX2 only), so torch emulates it:
+the "vs bfloat16" column is the issue's yardstick, "vs naive" and float32 the fairer ones.
 
 | precision | batched | vs bfloat16 | vs naive | single article p50 | labels changed vs float32 | labels changed, batch 1 vs 32 |
 | --- | --- | --- | --- | --- | --- | --- |
 {precision_rows}
 
 "auto" serves the fastest variant that changes at most 1% of float32's labels where onnxruntime is installed
-(batched figures: each variant's best of three passes taken in turn; the machine drifts)
-(models/onnx_runtime.py `SERVED`), else bfloat16 on CPUs with native bfloat16, else float32.
+(models/onnx_runtime.py `SERVED`), else bfloat16 on CPUs with native bfloat16, else float32. Batched figures are
+each variant's best of three passes taken in turn (the machine drifts); onnx-int8 scales activations per batch, so
+a few labels depend on batch neighbours (last column).
 {END}"""
 
 
@@ -147,7 +152,11 @@ def main(argv=None):
     ap.add_argument("--articles", type=int, default=400, help="bodies through each engine")
     ap.add_argument("--out", default="docs/bench/scale.json")
     ap.add_argument("--doc", default="docs/BENCHMARKS.md")
+    ap.add_argument("--from-json", action="store_true", help="only rewrite the section from --out's numbers")
     a = ap.parse_args(argv)
+    if a.from_json:
+        write_section(a.doc, markdown(json.loads(Path(a.out).read_text()), a), START, END)
+        return
     torch.set_num_threads(os.cpu_count() or 1)
     result = {"machine": machine(), "precisions": precisions(a.labeled, a.models)}
     print("precisions:", json.dumps(result["precisions"]), flush=True)
