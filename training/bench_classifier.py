@@ -199,8 +199,10 @@ by the encoder's `precision` (`TopicClassifier.from_pretrained(dir, precision=..
 | --- | --- | --- | --- | --- | --- |
 {speed}
 
-int8 dynamic quantization scales activations per batch, so its labels depend on batch neighbours; it is
-therefore opt-in. bfloat16 computes each row on its own, like float32. The last row reads the first 256 tokens
+int8 and onnx-int8 scale activations per batch, so a few labels depend on batch neighbours (torch int8 is
+opt-in; onnx-int8, per-channel weights, is what "auto" serves where onnxruntime is installed: the fastest variant
+within 1% of float32's labels, chosen on `make bench-scale`'s interleaved timings, which this one-pass table can
+contradict when the machine drifts). bfloat16 computes each row on its own, like float32. The last row reads the first 256 tokens
 (`TopicClassifier.from_pretrained(dir, max_length=256)`, the earlier default) with the same weights, trained on
 the first {r['training'].get('train_max_length') or s32['max_length']}; the blend weight stays the one fitted at {s32['max_length']}.
 Single-article latency is the p50 / p95 column: one article per call, batch 1.
