@@ -144,7 +144,11 @@ def test_evaluate_cli_reports_headline_and_teaser(models, tmp_path):
     for name in ("headline", "teaser", "headline_lead", "teaser_lead", "headline_extractive", "teaser_extractive"):
         assert keys <= set(r[name]), name
         assert r[name]["n"] == 8 and all(0 <= r[name][k] <= 1 for k in keys - {"n", "mean_words"})
+        assert 0.2 < r[name]["rouge1"] < 0.7 and r[name]["rougeL"] <= r[name]["rouge1"]  # the samples' own leads
     assert r["headline"]["unsupported_share"] == 0.0 and r["teaser"]["unsupported_share"] == 0.0
+    assert r["headline_lead"]["mean_words"] == 12.0 and 8 <= r["headline"]["mean_words"] <= 16
+    assert r["headline"]["fallback_share"] < 0.5 and r["teaser"]["fallback_share"] == 1.0  # compressive / extractive
+    assert r["teaser"]["rouge1"] == r["teaser_extractive"]["rouge1"]  # the served teaser is the extractive one
     assert "topic" in r and "topic_baseline" in r
 
 
