@@ -12,6 +12,8 @@ MODEL_CARD.md. Loading never unpickles. Inference runs on the CPU.
 """
 from __future__ import annotations
 
+import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -181,8 +183,13 @@ class TopicClassifier:
             self.tokenizer.save_pretrained(tmp)
             if self.baseline is not None:
                 self.baseline.save(tmp / "baseline")
-            if export_onnx:
-                onnx_runtime.export(self.model, tmp / onnx_runtime.SUBDIR)
+            if export_onnx:  # optional: a failing exporter must not cost the trained model
+                try:
+                    onnx_runtime.export(self.model, tmp / onnx_runtime.SUBDIR)
+                except Exception as e:  # noqa: BLE001 - whatever the exporter raises
+                    shutil.rmtree(tmp / onnx_runtime.SUBDIR, ignore_errors=True)
+                    warnings.warn(f"ONNX export failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                                  f"saved without onnx/ (precision auto serves torch); retry: newsdesk export-onnx")
             write_files(tmp, extra_files)
 
     # --- inference ----------------------------------------------------------------------------

@@ -129,7 +129,8 @@ class Summarizer:
                 gen_dir = directory / "generator"
                 require_files(gen_dir, ("config.json", "model.safetensors", "tokenizer_config.json"))
                 generator = AutoModelForSeq2SeqLM.from_pretrained(gen_dir, use_safetensors=True)
-                generator = int8(generator) if precision == "int8" else generator.to(getattr(torch, precision))
+                torch_precision = "float32" if precision.startswith("onnx") else precision  # ONNX: classifier only
+                generator = int8(generator) if precision == "int8" else generator.to(getattr(torch, torch_precision))
                 tokenizer = AutoTokenizer.from_pretrained(gen_dir)
             selectors = {t: Selector(weights[f"selector.{t}"]) for t in TASKS}
             scorers = {t: DeletionScorer(weights[f"scorer.{t}"], dim=len(weights[f"scorer.{t}"])) for t in TASKS}

@@ -27,7 +27,10 @@ def _data_flags(p: argparse.ArgumentParser, skip_bad: bool = True) -> None:
 
 
 def _dataclass(cls, namespace: argparse.Namespace):
-    return cls(**{f.name: getattr(namespace, f.name) for f in dataclasses.fields(cls)})
+    """The dataclass from the parsed flags (a repeated list flag, `--field a=b --field c=d`, arrives as lists)."""
+    def flat(value):
+        return [x for v in value for x in (v if isinstance(v, list) else [v])] if isinstance(value, list) else value
+    return cls(**{f.name: flat(getattr(namespace, f.name)) for f in dataclasses.fields(cls)})
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from data import DataError, FieldMap, iter_rows
 from data.articles import file_format, scrub
-from .batch import BatchReport, _predict_each, _record
+from .batch import BatchReport, _input_identity, _predict_each, _record
 
 DEFAULT_SHARDS = 64
 
@@ -76,7 +76,7 @@ def plan(files: list[Path], shards: int, fields: FieldMap | None = None) -> Plan
                 out.read += 1
                 art = row.article
                 own_id = art.id if art is not None else row.error.raw_id
-                key = own_id if own_id and own_id != f"{path.name}:{row.line}" else f"{path}:{row.line}"
+                key = own_id if own_id and own_id != f"{path.name}:{row.line}" else f"{path.resolve()}:{row.line}"
                 shard = shard_of(key, shards)
                 out.rows[shard] = out.rows.get(shard, 0) + 1
                 base = {"file": str(path), "line": row.line}
@@ -93,7 +93,7 @@ def plan(files: list[Path], shards: int, fields: FieldMap | None = None) -> Plan
                     out.todo.setdefault(shard, []).append({**base, "shard": shard,  # the article as JSON: one column
                                                            "article": json.dumps(art.to_dict(), ensure_ascii=False)})
         except DataError as e:  # a file that breaks off: its rows read so far stand, the rest is one error record
-            shard = shard_of(f"{path}:broken", shards)
+            shard = shard_of(f"{path.resolve()}:broken", shards)
             out.rows[shard] = out.rows.get(shard, 0) + 1
             out.records.setdefault(shard, []).append({"id": None, "line": e.line, "error": e.reason,
                                                       "file": str(path)})
@@ -153,7 +153,8 @@ def write_shard(out: Path, shard: int, shards: int, records: list[dict]) -> None
 def _manifest(out: Path, files: list[Path], shards: int) -> None:
     """Record (or check, on a rerun) which input and shard count OUT belongs to."""
     want = {"written_by": "newsdesk batch --engine ray", "inputs": [str(f.resolve()) for f in files],
-            "sizes": [f.stat().st_size for f in files], "shards": shards}
+            "sizes": [f.stat().st_size for f in files], "shards": shards,
+            "first_rows_sha256": [_input_identity(f)["first_rows_sha256"] for f in files]}
     path = out / "manifest.json"
     if path.exists():
         have = json.loads(path.read_text(encoding="utf-8"))
@@ -213,7 +214,8 @@ def run_ray_batch(inp: str, out, models=None, workers: int = 1, address: str | N
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True  # results come back in shard order: shards finish one by one
         ctx.enable_progress_bars = progress
-        cpus = max(1, int(ray.available_resources().get("CPU", 1)) // workers)
+        node_cpus = max((n.get("Resources", {}).get("CPU", 1) for n in ray.nodes() if n.get("Alive")), default=1)
+        cpus = max(1, min(int(ray.available_resources().get("CPU", 1)) // workers, int(node_cpus)))  # fits a node
         ds = ray.data.from_items(rows).map_batches(
             Predictor, fn_constructor_kwargs={"models": models, "threads": cpus}, batch_size=batch_size,
             compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus, batch_format="numpy")

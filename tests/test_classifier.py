@@ -341,3 +341,14 @@ def test_classify_cli_prints_one_prediction_per_article(trained, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["id"] for r in rows] == [a.id for a in read_articles(SAMPLES)[:3]]
     assert all(r["topic"] in LABELS and set(r["probabilities"]) == set(LABELS) for r in rows)
+
+
+def test_train_flags_come_from_the_argument_dataclasses():
+    from serve.cli import _dataclass, build_parser
+    args = build_parser().parse_args(["train-classifier", "--data", "a.jsonl", "b.csv", "--field", "body=text",
+                                      "--field", "headline=title", "--max-length", "96", "--threads", "1",
+                                      "--no-progress"])
+    got = _dataclass(tc.ClassifierArgs, args)
+    assert got.data == ["a.jsonl", "b.csv"] and got.fields == ["body=text", "headline=title"]  # repeatable
+    assert got.max_length == 96 and got.num_threads == 1 and got.progress is False
+    assert got.epochs == tc.ClassifierArgs().epochs  # every other setting: the dataclass default

@@ -64,7 +64,8 @@ class ClassifierArgs:
     resume: bool = arg(False, "continue an interrupted run from MODELS/.classifier-checkpoint")
     num_threads: int | None = arg(None, "torch CPU threads", aliases=["--threads"])
     skip_bad: bool = arg(False, "skip and count bad rows instead of stopping")
-    fields: list[str] = arg(factory=list, help="FIELD=COLUMN mappings for the readers", aliases=["--field"])
+    fields: list[str] = arg(factory=list, help="FIELD=COLUMN mappings for the readers; repeatable",
+                            aliases=["--field"], action="append")
     progress: bool = arg(True, "progress bars (--no-progress: off)")
 
 
@@ -96,5 +97,6 @@ class SummarizerArgs:
     seed: int = arg(0)
     num_threads: int | None = arg(None, "torch CPU threads", aliases=["--threads"])
     skip_bad: bool = arg(False, "skip and count bad rows instead of stopping")
-    fields: list[str] = arg(factory=list, help="FIELD=COLUMN mappings for the readers", aliases=["--field"])
+    fields: list[str] = arg(factory=list, help="FIELD=COLUMN mappings for the readers; repeatable",
+                            aliases=["--field"], action="append")
     progress: bool = arg(True, "progress bars (--no-progress: off)")

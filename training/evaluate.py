@@ -148,7 +148,7 @@ def evaluate(models: str, data, out: str | None = None, split: str = "all", batc
     if summarizable:
         result.update(evaluate_summaries(summ, summarizable, batch_size=min(batch_size, 16), progress=progress))
         print(format_summary_table(result))
-    elif "summary" in tasks and not summ_dir.joinpath("config.json").exists() and labelled:
+    elif "summary" in tasks and references and not summ_dir.joinpath("config.json").exists() and labelled:
         result["skipped"] = ["headline", "teaser"]
         print(f"note: no summarizer in {models}; headlines and teasers not scored")
     if out:
