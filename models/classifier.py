@@ -192,6 +192,13 @@ class TopicClassifier:
                                   f"saved without onnx/ (precision auto serves torch); retry: newsdesk export-onnx")
             write_files(tmp, extra_files)
 
+    @classmethod
+    def export_onnx(cls, directory) -> None:
+        """Add onnx/ (precision "onnx", "onnx-int8") to the trained model in `directory`, atomically."""
+        model = cls.from_pretrained(directory, precision="float32").model
+        with atomic_dir(Path(directory) / onnx_runtime.SUBDIR) as tmp:
+            onnx_runtime.export(model, tmp)
+
     # --- inference ----------------------------------------------------------------------------
     @property
     def labels(self) -> list[str]:

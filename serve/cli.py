@@ -168,12 +168,9 @@ def _batch(args) -> int:
 
 def _export_onnx(args) -> None:
     from models import onnx_runtime
-    from models.base import atomic_dir
     from models.classifier import TopicClassifier
     directory = os.path.join(args.models, "classifier")
-    clf = TopicClassifier.from_pretrained(directory, precision="float32")
-    with atomic_dir(os.path.join(directory, onnx_runtime.SUBDIR)) as tmp:
-        onnx_runtime.export(clf.model, tmp)
+    TopicClassifier.export_onnx(directory)
     print(f"wrote {directory}/{onnx_runtime.SUBDIR}/ ({', '.join(onnx_runtime.FILES.values())})")
 
 

@@ -27,7 +27,6 @@ import torch
 
 from data import read_articles, split_articles
 from models import onnx_runtime
-from models.base import atomic_dir
 from models.classifier import TopicClassifier
 from serve.batch import run_batch
 from serve.ray_engine import Predictor, run_ray_batch
@@ -68,8 +67,7 @@ def engines(war: str, models: str, n: int) -> dict:
 def precisions(labeled: str, models: str) -> dict:
     directory = Path(models) / "classifier"
     if not onnx_runtime.has_export(directory):  # a model trained before the export existed
-        with atomic_dir(directory / onnx_runtime.SUBDIR) as tmp:
-            onnx_runtime.export(TopicClassifier.from_pretrained(directory, precision="float32").model, tmp)
+        TopicClassifier.export_onnx(directory)
     test_articles = split_articles(read_articles(labeled))["test"]
     reader = TopicClassifier.from_pretrained(directory, precision="float32")
     texts = [reader.input_text(a) for a in test_articles]

@@ -121,9 +121,14 @@ def evaluate(models: str, data, out: str | None = None, split: str = "all", batc
         from models.summarizer import Summarizer
         summ = Summarizer.from_pretrained(summ_dir)  # a missing one is a ModelLoadError when nothing else is scored
 
+    parts: dict = {}  # the split per model's fractions, computed once (duplicate grouping reads every row)
+
     def part(model) -> list:
-        rows = articles if split == "all" else split_articles(articles, **model.split)[split]
-        return rows[:limit] if limit else rows
+        key = tuple(sorted(model.split.items()))
+        if key not in parts:
+            rows = articles if split == "all" else split_articles(articles, **model.split)[split]
+            parts[key] = rows[:limit] if limit else rows
+        return parts[key]
 
     result = {"data": [str(d) for d in ([data] if isinstance(data, (str, Path)) else data)], "split": split,
               "models": str(models), "rows": len(part(clf or summ)) if (clf or summ) else len(articles),
