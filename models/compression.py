@@ -74,6 +74,8 @@ def is_unit(tok, inside_quote: np.ndarray) -> bool:
         return False
     if (start > 0 and doc_hyphen(tok.doc, start - 1)) or (end < len(tok.doc) and doc_hyphen(tok.doc, end)):
         return False  # part of a hyphenated word ("US-supplied")
+    if tok.dep_ == "appos" and sum(c.dep_ == "appos" for c in tok.head.children) > 1:
+        return False  # a list the parser read as appositions ("Duda, the Polish president, Karis, ..."): no item goes
     if tok.dep_ == "npadvmod" and tok.head.pos_ not in ("VERB", "AUX"):
         return False
     if tok.dep_ == "advmod":

@@ -1,8 +1,9 @@
 """Sentences, lead baselines and the extractive teaser selector (no training needed).
 
-The selector scores each sentence by salience (cosine of its MiniLM sentence embedding to the article's
-centroid) plus a lead bias, and takes the best one (and its successor when it is short). It is the summarizer's
-fallback and a baseline beside the lead sentence (teaser) and the first 12 words (headline).
+`select_teaser` takes the best-scored sentence that stands alone (and its successor when it is short); the
+summarizer scores sentences with its learned teaser selector (models/selection.py). With `extractive_headline`
+it is the summarizer's fallback, and a baseline beside the lead sentence (teaser) and the first 12 words
+(headline).
 """
 from __future__ import annotations
 
@@ -59,17 +60,6 @@ class SentenceEncoder:
         self.model = int8(model)
 
 
-def salience(embeddings: np.ndarray, lead_weight: float = 0.15, positions=None) -> np.ndarray:
-    """Cosine of each sentence to the article centroid, plus a bias that decays with position (the sentences'
-    places in the article: 0, 1, 2, ... unless `positions` says otherwise)."""
-    if len(embeddings) == 0:
-        return np.zeros(0)
-    centroid = embeddings.mean(0)
-    centroid /= np.linalg.norm(centroid) + 1e-9
-    positions = np.arange(len(embeddings)) if positions is None else np.asarray(positions)
-    return embeddings @ centroid + lead_weight / (1.0 + positions)
-
-
 # What a reader should not meet out of context: the site's furniture ("Sign up for our newsletter"), or a sentence
 # that leans on the one before it for its subject or its point ("He said ...", "But ...").
 _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and "an advertisement for recruits" are news
@@ -95,20 +85,35 @@ def stands_alone(sentence: str) -> bool:
     return not is_furniture(sentence) and not _LEANS_BACK.match(strip_lead_in(sentence))
 
 
-def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45, min_words: int = 8) -> tuple[str, list[int]]:
+def quotes_balanced(sentence: str) -> bool:
+    """Whether every quotation the sentence opens it also closes, and it closes none it did not open (a sentence
+    split out of a longer quotation: "As for transit, we need to ask Gazprom." / "..., " he said.)."""
+    if sentence.count('"') % 2 or sentence.count("“") != sentence.count("”"):
+        return False
+    return sentence.count("“") == 0 or sentence.index("“") < sentence.index("”")
+
+
+def select_teaser(sentences: list[str], scores: np.ndarray, max_words: int = 45, min_words: int = 8,
+                  avoid=()) -> tuple[str, list[int]]:
     """The best-scoring sentence of a usable length that stands alone (and the next one when both fit in
     `max_words`), without a news-wire dateline ("KYIV, Ukraine (AP) — ") or leading dash. Sentences scored -inf
-    are not candidates; the length and standing-alone preferences give way when no sentence meets them."""
+    are not candidates; the length and standing-alone preferences give way when no sentence meets them. The
+    sentences in `avoid` (the headline's own) are never candidates, nor appended, unless nothing but site text is
+    left."""
     if not sentences:
         return "", []
     lengths = [len(s.split()) for s in sentences]
-    scored = [i for i in range(len(sentences)) if np.isfinite(scores[i])] or list(range(len(sentences)))
+    avoid = set(avoid)
+    news = [i for i in range(len(sentences)) if not is_furniture(sentences[i])]  # site text only when all is
+    scored = ([i for i in news if np.isfinite(scores[i]) and i not in avoid] or [i for i in news if i not in avoid]
+              or [i for i in news if np.isfinite(scores[i])] or news or list(range(len(sentences))))
     usable = [i for i in scored if min_words <= lengths[i] <= max_words] or scored
-    usable = [i for i in usable if stands_alone(sentences[i])] or usable
+    usable = [i for i in usable if stands_alone(sentences[i]) and quotes_balanced(sentences[i])] or usable
     best = max(usable, key=lambda i: scores[i])
     chosen = [best]
     if (lengths[best] < 20 and best + 1 < len(sentences) and lengths[best] + lengths[best + 1] <= max_words
-            and not is_furniture(sentences[best + 1])):
+            and not is_furniture(sentences[best + 1]) and best + 1 not in avoid
+            and quotes_balanced(sentences[best + 1])):
         chosen.append(best + 1)
     text = " ".join([strip_lead_in(sentences[best])] + [sentences[i] for i in chosen[1:]])
     if len(text.split()) > max_words:  # one very long sentence: cut at a word boundary

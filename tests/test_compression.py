@@ -61,6 +61,12 @@ def test_commas_setting_off_a_deleted_appositive_go_with_it():
     assert render(doc, best.keep) == "Igor Fruman was sentenced to a year in prison"
 
 
+def test_a_list_read_as_appositions_keeps_every_item():
+    doc = parse(["Meals are meager for Sandamali Purnima, a salon employee, her husband and their four children."])[0]
+    assert sum(t.dep_ == "appos" for t in doc) >= 2  # the parser reads the list as appositions of "Purnima"
+    assert not [t for t in units(doc) if t.dep_ == "appos"]  # "Purnima her husband" can never be written
+
+
 def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     doc = parse(["According to UNICEF, two million children have fled the country since February."])[0]
     assert all(t.lower_ != "according" for t in units(doc))  # "according to X" is who says it

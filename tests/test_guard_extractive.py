@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from models.extractive import (cut_to_budget, extractive_headline, is_furniture, lead_sentence, lead_words, salience,
+from models.extractive import (cut_to_budget, extractive_headline, is_furniture, lead_sentence, lead_words, quotes_balanced,
                                select_teaser, split_sentences, stands_alone, strip_dateline)
 from models.guard import Guard, quantities
 
@@ -92,13 +92,11 @@ def test_extractive_headline_drops_articles_outside_quotations():
     assert extractive_headline("— The mayor opened a new shelter in the city centre.") == "Mayor opened new shelter in city centre"
 
 
-def test_select_teaser_prefers_salient_lead_and_respects_length():
+def test_select_teaser_prefers_the_best_scored_and_respects_length():
     sents = ["Short one.", "The bank will fund grid repairs across Kharkiv region this winter, officials said.",
              "Unrelated sports result follows here today in the capital city."]
-    emb = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
-    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-    text, idx = select_teaser(sents, salience(emb), max_words=45)
-    assert idx[0] == 1 and text.startswith("The bank will fund")
+    text, idx = select_teaser(sents, np.array([3.0, 2.0, 1.0]), max_words=45)
+    assert idx[0] == 1 and text.startswith("The bank will fund")  # the best-scored is too short
     long = ["word " * 80]
     text, _ = select_teaser(long, np.zeros(1), max_words=45)
     assert len(text.split()) <= 45
@@ -118,7 +116,29 @@ def test_select_teaser_skips_sentences_scored_minus_infinity():
              "A third sentence that the model never read because the input was cut."]
     text, idx = select_teaser(sents, np.array([-np.inf, 0.1, -np.inf]))
     assert idx[0] == 1 and text.startswith(sents[1])  # (the next sentence may follow it)
-    assert salience(np.eye(3), positions=[0, 5, 9])[1] > salience(np.eye(3), positions=[0, 5, 9])[2]
+
+
+def test_select_teaser_skips_a_sentence_cut_out_of_a_quotation():
+    sents = ["“As for transit, we need to ask Gazprom about the pipeline and its contracts.",
+             "The talks were a success, “ he said after the meeting in the capital.",
+             "Gazprom said transit through Ukraine would continue under the current contract."]
+    assert not quotes_balanced(sents[0]) and not quotes_balanced('Tensions are ascribed to us," he said.')
+    assert quotes_balanced("He called it a “special operation” again.") and quotes_balanced('He said "no".')
+    text, idx = select_teaser(sents, np.array([3.0, 2.0, 1.0]))
+    assert idx == [2] and text == sents[2]
+
+
+def test_select_teaser_avoids_the_headlines_sentence_unless_nothing_else_is_left():
+    sents = ["The bank will fund grid repairs across the Kharkiv region this winter, officials said.",
+             "Short line.",
+             "Officials said the first crews would start work in the city next week."]
+    text, idx = select_teaser(sents, np.array([3.0, 2.0, 1.0]), avoid={0})
+    assert idx == [2] and text == sents[2]
+    text, idx = select_teaser(sents[1:2] + sents[:1], np.array([2.0, 1.0]), avoid={1})
+    assert idx == [0] and text == "Short line."  # the short one is not joined to the avoided sentence
+    assert select_teaser(sents[:1], np.array([1.0]), avoid={0})[1] == [0]  # a one-sentence body: nothing else
+    furniture = "Click here to read more stories like this one from our newsroom."
+    assert select_teaser([sents[0], furniture], np.array([2.0, 1.0]), avoid={0})[1] == [0]  # never site text
 
 
 def test_select_teaser_never_opens_on_a_dateline_or_dash():

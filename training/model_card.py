@@ -218,7 +218,9 @@ words) for an English news article, from the article's own sentences:
    known and the written form is the past of its lemma;
 5. every output passes **form checks** (no dangling last word, no quotation left open, a kept main verb) and
    the **faithfulness guard** (numbers and names, spaCy's entities too, supported by the article); the teaser
-   must not repeat the headline's clause. When nothing passes, the extractive method writes the output (and says so).
+   adds to the headline: it is never the headline's own sentence nor one restating it (`repeats`), unless the body
+   has nothing else but site text (a one-sentence body); a sentence cut out of a longer quotation does not open
+   it. When nothing passes, the extractive method writes the output (and says so).
 
 {"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive method as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator (the default base, MiniLM, is an encoder); give `--base-model` a T5/BART checkpoint to add one."}
 
