@@ -38,6 +38,12 @@ BATCH_CHUNK = 4           # articles per model call of a /batch run; an /predict
 
 
 MAX_REQUEST_BYTES = 1_000_000  # an article of MAX_CHARS is at most ~120 KB as JSON; file uploads have their own limit
+# Why eight 100 MB pastes grew the server for good: gradio keeps, per session, the last value of every input (its
+# StateHolder's config_values) until state_session_capacity sessions (10,000 by default) push it out, and each API
+# call is a session of its own, so every paste stayed alive as a Python str (not allocator retention: gc plus
+# malloc_trim gave back almost nothing). The body limit bounds each value, SESSION_CAPACITY how many are kept: about
+# 1.3 MB a session at most (measured), so ~170 MB in all. The demo has no gr.State: an evicted session starts afresh.
+SESSION_CAPACITY = 128
 
 
 class BodyLimit:
@@ -187,5 +193,5 @@ def serve(models=None, host: str = "127.0.0.1", port: int | None = None, block: 
         signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
     app.launch(server_name=host, server_port=port, share=False, ssr_mode=False, show_error=True,
                max_file_size="20mb", prevent_thread_lock=not block, quiet=not block,
-               app_kwargs={"middleware": [Middleware(BodyLimit)]})
+               state_session_capacity=SESSION_CAPACITY, app_kwargs={"middleware": [Middleware(BodyLimit)]})
     return app

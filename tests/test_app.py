@@ -219,3 +219,27 @@ def test_an_oversized_request_body_is_refused_before_gradio_reads_it(app):
     response = conn.getresponse()  # answered at once, from the headers: the 100 MB are never sent or read
     assert response.status == 413 and f"at most {MAX_REQUEST_BYTES:,} bytes" in response.read().decode()
     conn.close()
+
+
+def test_the_server_keeps_the_inputs_of_a_bounded_number_of_sessions(monkeypatch):
+    """Gradio keeps every session's last input values (for 10,000 sessions by default; each API call is a session
+    of its own), which is why eight 100 MB pastes stayed in the server as strings: the demo keeps SESSION_CAPACITY."""
+    import types
+    import urllib.request
+
+    import serve.app as app_module
+
+    monkeypatch.setattr(app_module, "load", lambda models=None: types.SimpleNamespace(load_models=lambda: None))
+    monkeypatch.setattr(app_module, "SESSION_CAPACITY", 3, raising=False)
+    demo = app_module.serve(port=free_port(), block=False)  # no models needed: every request below is refused
+    try:
+        for i in range(6):
+            call = urllib.request.Request(demo.local_url + "gradio_api/call/predict", method="POST",
+                                          data=json.dumps({"data": ["x" * (MAX_CHARS + 1 + i), ""]}).encode(),
+                                          headers={"Content-Type": "application/json"})
+            event_id = json.load(urllib.request.urlopen(call, timeout=30))["event_id"]
+            with urllib.request.urlopen(f"{demo.local_url}gradio_api/call/predict/{event_id}", timeout=30) as r:
+                assert "at most 20,000" in r.read().decode()
+        assert len(demo.state_holder.session_data) == 3
+    finally:
+        demo.close()
