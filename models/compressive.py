@@ -6,6 +6,8 @@ they use live in models/compression.py.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from nltk.stem.porter import PorterStemmer  # rouge-score's own dependency
 from rouge_score.tokenize import tokenize
@@ -129,7 +131,7 @@ def is_headline(text: str) -> bool:
     return not is_furniture(text)
 
 
-_stem = PorterStemmer().stem
+_stem = functools.lru_cache(maxsize=65536)(PorterStemmer().stem)
 _FUNCTION = {"the", "a", "an", "of", "to", "in", "on", "and", "for", "at", "by", "with", "is", "are", "was", "were",
              "says", "said", "say", "has", "have", "will", "that", "as", "from", "its", "it"}
 

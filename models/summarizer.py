@@ -333,9 +333,9 @@ class Summarizer:
         return None
 
     def _extractive(self, task: str, r: "Reading", guard: Guard, headline=None):
-        """The extractive method: the lead sentence's main clause cut to the word limit (headline), the most
-        salient sentence that stands alone (teaser), never the headline's own sentence nor one repeating the
-        headline (`headline`: its (text, method, sentences)) while another is left. Never empty."""
+        """The extractive method: the lead sentence's main clause cut to the word limit (headline), the teaser
+        selector's best sentence that stands alone (teaser), never the headline's own sentence nor one repeating
+        the headline (`headline`: its (text, method, sentences)) while another is left. Never empty."""
         sents = r.sentences
         if task == "headline":
             real = [i for i, x in enumerate(sents) if len(x.split()) >= 6]
@@ -348,14 +348,12 @@ class Summarizer:
         for k, i in enumerate(self.ranked("teaser", r)):
             scores[i] = -k
         avoid = set(headline[2]) if headline and self.settings.teaser_adds else set()
-        if avoid:  # the teaser adds to the headline: a sentence restating it is no candidate while others are
-            again = [i for i in range(len(sents)) if i not in avoid and repeats(headline[0], sents[i])]
-            if len(avoid) + len(again) < len(sents):
-                avoid.update(again)
-        text, chosen = select_teaser(sents, scores, max_words=self.settings.teaser_max_words, avoid=avoid)
-        if avoid and len(chosen) == 2 and repeats(headline[0], text):  # two sentences restating it together
-            text, chosen = select_teaser(sents, scores, max_words=self.settings.teaser_max_words,
-                                         avoid=avoid | {chosen[1]})
+        for _ in range(8):  # the teaser adds to the headline: a sentence restating it goes, and the next is tried
+            text, chosen = select_teaser(sents, scores, max_words=self.settings.teaser_max_words, avoid=avoid)
+            if not avoid or set(chosen) <= avoid or not repeats(headline[0], text):
+                break  # (chosen among the avoided: nothing else is left)
+            alone = len(chosen) == 2 and not repeats(headline[0], sents[chosen[0]])
+            avoid.add(chosen[1] if alone else chosen[0])  # two sentences restating it together: the second goes
         return (guarded_cut(text, guard) or lead_words(r.body, self.settings.teaser_max_words)), "extractive", chosen
 
     # --- the optional generator (T5/BART) ---------------------------------------------------------
