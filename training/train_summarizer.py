@@ -134,13 +134,22 @@ def fit_selectors(summ: Summarizer, train: list, args: SummarizerArgs, budget: B
             break
         r = summ.read(a.body)
         x = r.features
-        for task, target in pairs_for(a, args.min_body_words):
+        headline_at = None
+        for task, target in pairs_for(a, args.min_body_words):  # the headline first, then the teaser
             best = oracle(r.sentences, target, len(x))
-            feats[task].append(x)
-            labels[task] += [int(i == best) for i in range(len(x))]
             targets.append((task, strip_lead_in(r.sentences[best]), target, r.counts))
             if task == "headline":
                 headlines.append((r, target))
+                headline_at = best
+            rows = list(range(len(x)))
+            if task == "teaser" and summ.settings.teaser_adds and headline_at is not None:
+                # the served teaser never is the headline's sentence: learn to rank the others
+                rows = [i for i in rows if i != headline_at]
+                best = rows[oracle([r.sentences[i] for i in rows], target, len(rows))] if len(rows) > 1 else None
+            if best is None:
+                continue
+            feats[task].append(x[rows])
+            labels[task] += [int(i == best) for i in rows]
         read += 1
     for task in TASKS:
         if feats[task]:
