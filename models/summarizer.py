@@ -284,7 +284,7 @@ class Summarizer:
         s = self.settings
         if task == "headline":
             return self._compressive_headline(r, docs, guard)
-        avoid = set(headline[2]) if headline and s.teaser_adds else set()
+        avoid = self._headline_sentences(headline)
         for i in [i for i in self.ranked(task, r) if i not in avoid][:s.parse_candidates]:
             doc = self._doc(r, docs, i)
             text = compress_teaser(doc, self.scorers["teaser"], s.teaser_max_words, s.teaser_min_words,
@@ -303,6 +303,11 @@ class Summarizer:
             if text and not repeats(headline[0] if headline else "", text) and guard.check(text).ok:
                 return text, "compressive", chosen
         return None
+
+    def _headline_sentences(self, headline) -> set:
+        """The sentences a teaser must not use (`headline`: the headline's (text, method, sentences)): the
+        headline's own while `teaser_adds`, else none."""
+        return set(headline[2]) if headline and self.settings.teaser_adds else set()
 
     @staticmethod
     def _doc(r: "Reading", docs: dict, i: int):
@@ -347,7 +352,7 @@ class Summarizer:
         scores = -np.arange(len(sents), dtype=float) - len(sents)
         for k, i in enumerate(self.ranked("teaser", r)):
             scores[i] = -k
-        avoid = set(headline[2]) if headline and self.settings.teaser_adds else set()
+        avoid = self._headline_sentences(headline)
         for _ in range(8):  # the teaser adds to the headline: a sentence restating it goes, and the next is tried
             text, chosen = select_teaser(sents, scores, max_words=self.settings.teaser_max_words, avoid=avoid)
             if not avoid or set(chosen) <= avoid or not repeats(headline[0], text):
