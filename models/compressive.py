@@ -14,7 +14,7 @@ from rouge_score.tokenize import tokenize
 
 from .compression import (SPEECH_VERBS, Candidate, DeletionScorer, Reranker, compressions, quoted, render,
                           rerank_features, unit_features, units)
-from .extractive import _DANGLING, _open_quote, drop_articles, is_furniture, stands_alone
+from .extractive import _open_quote, dangles, drop_articles, is_furniture, stands_alone
 from .guard import Guard
 from .selection import FEATURES
 from .style import headline_verbs
@@ -83,9 +83,9 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
         words = drop_articles(render(doc, keep, replace).split())
         if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
             continue
-        text = " ".join(words).rstrip(".,;:")
+        text = " ".join(words).rstrip(".,;: -–—―")
         text = text[:1].upper() + text[1:]
-        if text in seen or not is_headline(text):
+        if text in seen or not is_headline(text) or ends_inside_phrase(doc, keep):
             continue
         seen.add(text)
         out.append(Candidate(text, c.score, c.deleted, len(words) / words_in, bool(replace or drop)))
@@ -114,7 +114,7 @@ def compress_teaser(doc, scorer: DeletionScorer, max_words: int, min_words: int 
         words = text.split()
         if not min_words <= len(words) <= max_words or not stands_alone(text) or _open_quote(words):
             continue
-        if words[-1].lower().strip(",;:") in _DANGLING:
+        if dangles(words[-1]):
             continue
         if text[-1:].isalnum() or text[-1:] in "\"”’)":
             text += "." if not text.endswith((".", "!", "?", ".\"", ".”")) else ""
@@ -122,11 +122,22 @@ def compress_teaser(doc, scorer: DeletionScorer, max_words: int, min_words: int 
     return None
 
 
+_DANGLING_POS = {"DET", "ADP", "CCONJ", "SCONJ", "AUX", "PART", "PRON"}
+
+
+def ends_inside_phrase(doc, keep) -> bool:
+    """Whether the last kept word is, by its part of speech in the sentence, a determiner, preposition,
+    conjunction, auxiliary, particle or pronoun that waits for more ("... the best way he knew how"); a phrasal
+    verb's particle (tag RP: "freezing up") completes it."""
+    last = next((t for t in reversed(doc) if keep[t.i] and not t.is_punct), None)
+    return last is not None and last.pos_ in _DANGLING_POS and last.tag_ != "RP" and last.tag_ != "PRP"
+
+
 def is_headline(text: str) -> bool:
     """Form checks on a headline: no dangling last word ("... in", "... and"), no open quotation or bracket,
     not site furniture."""
     words = text.split()
-    if not words or words[-1].lower().strip(",;:\"”’'") in _DANGLING or _open_quote(words):
+    if not words or dangles(words[-1]) or _open_quote(words):
         return False
     return not is_furniture(text)
 

@@ -198,13 +198,13 @@ def extractive_headline(sentence: str, max_words: int = 14) -> str:
         opened = _open_quote(cut)
         if opened and opened[0] >= 5:  # end before a quotation or bracket the cut would leave open
             n = opened[0]
-        elif len(cut) > 4 and cut[-1].lower().strip(",;:") in _DANGLING:  # never end on "... in the"
+        elif len(cut) > 4 and dangles(cut[-1]):  # never end on "... in the"
             n = len(cut) - 1
         else:
             break
     if opened:  # opened among the first words ('"We will rebuild ...'): close it
         cut[-1] = cut[-1].rstrip(".,;:") + ("…" if len(cut) < len(words) else "") + _PAIRS[opened[1]]
-    return " ".join(cut).rstrip(".,;:")
+    return " ".join(cut).rstrip(".,;: -–—―")
 
 
 # "a few" is not "few", nor "a little" "little"; "The Hague" keeps its article
@@ -249,10 +249,22 @@ def _open_quote(words: list[str]) -> tuple[int, str] | None:
     return left[0] if left else None
 
 
-_DANGLING = {"a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "and", "or", "but", "that",
-             "as", "its", "their", "his", "her", "which", "who", "into", "than", "over", "after", "before", "about",
-             "is", "are", "was", "were", "be", "has", "have", "had", "will", "would", "could", "should", "this",
-             "he", "she", "they", "we", "i"}
+_DANGLING = {"a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "from", "with", "and", "or", "but", "nor",
+             "that", "as", "its", "their", "his", "her", "our", "your", "my", "which", "who", "whose", "whom", "what",
+             "where", "when", "while", "how", "why", "whether", "if", "because", "since", "until", "unless",
+             "although", "though", "than", "into", "onto", "upon", "over", "after", "before", "about", "during",
+             "through", "against", "between", "among", "amid", "despite", "without", "within", "across", "toward",
+             "towards", "via", "per", "including", "like", "near", "under", "is", "are", "was", "were", "be", "been",
+             "being", "has", "have", "had", "do", "does", "did", "will", "would", "can", "could", "may", "might",
+             "must", "shall", "should", "not", "this", "these", "those", "he", "she", "they", "we", "i"}
+_POSSESSIVE = re.compile(r"^(?:\w[\w.-]*)?['’]s$", re.I)  # "... by Poland's": a possessive waits for its noun
+
+
+def dangles(word: str) -> bool:
+    """Whether a text ending on `word` is cut inside a phrase: a determiner, preposition, conjunction, auxiliary,
+    pronoun or possessive ("... in", "... because", "... by Poland's"), outer punctuation aside, or a dash."""
+    w = word.lower().strip(",;:\"”’'“‘-–—―")
+    return not w or w in _DANGLING or bool(_POSSESSIVE.match(word.strip(",;:\"”“-–—―")))
 
 
 def cut_to_budget(sentences: list[str], token_counts: list[int], budget: int, scores=None, lead: int = 3) -> list[int]:

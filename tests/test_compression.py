@@ -7,7 +7,8 @@ from models.compression import (RERANK_FEATURES, DeletionScorer, Reranker, compr
 from models.parse import parse
 from models.style import present, third_singular
 from models.selection import FEATURES
-from models.compressive import compress_headline, compress_teaser, headline_candidates, is_headline, repeats
+from models.compressive import (compress_headline, compress_teaser, ends_inside_phrase, headline_candidates, is_headline,
+                               repeats)
 
 NEUTRAL = DeletionScorer(np.zeros(1 << 14, dtype=np.float32))  # p = 0.5 everywhere: nothing goes unless it must
 
@@ -208,3 +209,18 @@ def test_the_untrained_reranker_keeps_the_scorers_order_with_a_reward_per_word()
     first = rerank_features(cands[0], 0, 0, {}, np.zeros(len(FEATURES)))
     w = Reranker.untrained(len(FEATURES))
     assert w.scores(first[None]) > w.scores(later[None])  # the selector's first sentence first
+
+
+def test_a_headline_never_ends_on_a_word_that_waits_for_more():
+    doc, phrasal, elided = parse(["One researcher decided to fight back the best way he knew how -- by hacking the "
+                                  "servers of the army.", "Banks are freezing up as the sanctions bite.",
+                                  "The army says it will."])
+    keep = np.ones(len(doc), dtype=bool)
+    keep[12:] = False  # "... the best way he knew how"
+    assert ends_inside_phrase(doc, keep)
+    keep = np.ones(len(phrasal), dtype=bool)
+    keep[4:] = False  # "Banks are freezing up": a phrasal verb's particle completes it
+    assert not ends_inside_phrase(phrasal, keep)
+    assert ends_inside_phrase(elided, np.ones(len(elided), dtype=bool))
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, max_words=14)]
+    assert texts and not any(t.endswith(("how", "--")) for t in texts), texts

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from models.extractive import (cut_to_budget, extractive_headline, is_furniture, lead_sentence, lead_words, quotes_balanced,
+from models.extractive import (cut_to_budget, dangles, extractive_headline, is_furniture, lead_sentence, lead_words, quotes_balanced,
                                select_teaser, split_sentences, stands_alone, strip_dateline)
 from models.guard import Guard, quantities
 
@@ -74,6 +74,31 @@ def test_lead_baselines_and_extractive_headline():
     # a cut headline never ends on a dangling function word (here "in", the 14th word)
     long = "The council voted on Tuesday to give the money to the city of Kharkiv and its two suburbs in the north."
     assert extractive_headline(long) == "Council voted to give money to city of Kharkiv and its two suburbs"
+
+
+@pytest.mark.parametrize("word", ["in", "because", "where", "during", "how", "not", "Poland's", "Ukraine’s", "--",
+                                  "whether", "been", "their,"])
+def test_a_word_a_phrase_waits_after_dangles(word):
+    assert dangles(word)
+
+
+@pytest.mark.parametrize("word", ["Kyiv", "grid", "up", "talks,", "it", "Poland", "says", "2022"])
+def test_a_word_that_can_end_a_phrase_does_not_dangle(word):
+    assert not dangles(word)
+
+
+@pytest.mark.parametrize("sentence, headline", [  # the 14-word cut would end on "because", "Poland's", ...
+    ("The mayor of the town said the new bridge over the river has been shut for months because the storm hit it.",
+     "Mayor of town said new bridge over river has been shut for months"),
+    ("The plan was praised as far more generous than the two earlier offers made by Poland's advisers.",
+     "Plan was praised as far more generous than two earlier offers made"),
+    ("The town council said in a long written statement that most residents would prefer a park where the market "
+     "stood.", "Town council said in long written statement that most residents would prefer park"),
+    ("The minister is set to speak about the repair of the old power lines near the border during a visit.",
+     "Minister is set to speak about repair of old power lines near border"),
+])
+def test_a_cut_headline_never_ends_inside_a_phrase(sentence, headline):
+    assert extractive_headline(sentence) == headline
 
 
 def test_extractive_headline_drops_articles_outside_quotations():
