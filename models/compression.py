@@ -335,6 +335,7 @@ class Candidate:
     deleted: int          # units deleted
     kept_share: float     # its words / the sentence's words
     rewritten: bool       # headline style changed a verb or dropped an auxiliary
+    alone: bool = True    # it reads on its own (models.compressive.reads_alone); one that does not is a last resort
 
 
 def rerank_features(c: Candidate, rank: int, sentence: int, counts: dict[str, int], sentence_features) -> np.ndarray:

@@ -7,6 +7,7 @@ they use live in models/compression.py.
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 from nltk.stem.porter import PorterStemmer  # rouge-score's own dependency
@@ -14,7 +15,7 @@ from rouge_score.tokenize import tokenize
 
 from .compression import (SPEECH_VERBS, Candidate, DeletionScorer, Reranker, compressions, quoted, render,
                           rerank_features, unit_features, units)
-from .extractive import _open_quote, dangles, drop_articles, is_furniture, stands_alone
+from .extractive import _open_quote, dangles, drop_articles, is_furniture, quotes_balanced, stands_alone
 from .guard import Guard
 from .selection import FEATURES
 from .style import headline_verbs
@@ -88,7 +89,8 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
         if text in seen or not is_headline(text) or ends_inside_phrase(doc, keep):
             continue
         seen.add(text)
-        out.append(Candidate(text, c.score, c.deleted, len(words) / words_in, bool(replace or drop)))
+        out.append(Candidate(text, c.score, c.deleted, len(words) / words_in, bool(replace or drop),
+                             reads_alone(text, doc, keep, inside)))
     return out
 
 
@@ -102,7 +104,8 @@ def compress_headline(doc, scorer: DeletionScorer, max_words: int, counts: dict 
     x = np.zeros(len(FEATURES), dtype=np.float32) if sentence_features is None else sentence_features
     reranker = reranker or Reranker.untrained(len(FEATURES))
     rows = np.stack([rerank_features(c, 0, 0, counts or {}, x) for c in cands])
-    return cands[int(np.argmax(reranker.scores(rows)))].text
+    scores = reranker.scores(rows) + 1e6 * np.array([c.alone for c in cands])  # one that reads alone first
+    return cands[int(np.argmax(scores))].text
 
 
 def compress_teaser(doc, scorer: DeletionScorer, max_words: int, min_words: int = 8, threshold: float = 0.5,
@@ -131,6 +134,34 @@ def ends_inside_phrase(doc, keep) -> bool:
     verb's particle (tag RP: "freezing up") completes it."""
     last = next((t for t in reversed(doc) if keep[t.i] and not t.is_punct), None)
     return last is not None and last.pos_ in _DANGLING_POS and last.tag_ != "RP" and last.tag_ != "PRP"
+
+
+_FIRST_SECOND = {"I", "me", "my", "we", "We", "us", "our", "Our", "you", "You", "your", "Your"}
+_PRONOUNS = {"he", "she", "him", "his", "her", "they", "them", "their"}
+_TWO_SENTENCES = re.compile(r"\b(?!(?:Gen|Sen|Rep|Gov|Col|Lt|Sgt|Capt|Maj|Adm|Cmdr|Prof|Dr|St|Jr|Sr|Mrs|Ms|Mr|Rev|Brig|"
+                            r"Cpl|Pvt|Ave|No|Nos|Vol|Inc|Ltd|Corp|Co|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.)"
+                            r"\w*[a-z]{2}[.!?][\"”’]?\s+[\"“‘]?[A-Z]|[a-z]{2}\.[A-Z][a-z]")
+
+
+def reads_alone(text: str, doc, keep, inside) -> bool:
+    """Whether a headline makes sense on its own: no quotation closed that it did not open ("We face attack,”
+    Lukashenko says"), not two sentences ("... means nothing. “Never again ..."), not opening on a word that leans
+    on the sentence before ("That hasn't happened"), no first or second person outside a quotation (a speech's
+    "Friends, I am delighted"), and no he, she or they before anyone they could be ("“...,” he says"). Measured on
+    500 validation articles: preferring the headlines that read alone costs 0.17 ROUGE-L and removes headlines
+    like "It is for food" and "We have to hold ceremony to present your letters of credence"."""
+    if not quotes_balanced(text) or _TWO_SENTENCES.search(text) or not (text[:1] in "\"“‘'" or stands_alone(text)):
+        return False
+    noun = False
+    for t in doc:
+        if not keep[t.i] or t.is_punct or inside[t.i]:
+            continue
+        if t.text in _FIRST_SECOND:
+            return False
+        if t.lower_ in _PRONOUNS and not noun:
+            return False
+        noun = noun or t.pos_ in ("PROPN", "NOUN")
+    return True
 
 
 def is_headline(text: str) -> bool:

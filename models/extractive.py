@@ -71,7 +71,7 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\bthis is an? rush transcript\b", re.I)
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
-                         r"year|spring|summer|autumn|fall|winter)\b))\b)")  # "(For full coverage, see ...)" too
+                         r"year|spring|summer|autumn|fall|winter)\b))\b(?!-))")  # ("Then-president ..." leans on nothing)  # "(For full coverage, see ...)" too
 
 
 def is_furniture(sentence: str) -> bool:

@@ -331,7 +331,8 @@ class Summarizer:
         found, rows = self.headline_candidates(r, docs)
         if not found:
             return None
-        for j in np.argsort(-self.reranker.scores(rows), kind="stable"):
+        order = np.argsort(-self.reranker.scores(rows), kind="stable")
+        for j in [j for j in order if found[j][2].alone] + [j for j in order if not found[j][2].alone]:
             i, doc, c = found[j]
             if guard.check(c.text, doc).ok:
                 return c.text, "compressive", [i]

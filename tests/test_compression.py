@@ -8,7 +8,7 @@ from models.parse import parse
 from models.style import present, third_singular
 from models.selection import FEATURES
 from models.compressive import (compress_headline, compress_teaser, ends_inside_phrase, headline_candidates, is_headline,
-                               repeats)
+                               reads_alone, repeats)
 
 NEUTRAL = DeletionScorer(np.zeros(1 << 14, dtype=np.float32))  # p = 0.5 everywhere: nothing goes unless it must
 
@@ -224,3 +224,32 @@ def test_a_headline_never_ends_on_a_word_that_waits_for_more():
     assert ends_inside_phrase(elided, np.ones(len(elided), dtype=bool))
     texts = [c.text for c in headline_candidates(doc, NEUTRAL, max_words=14)]
     assert texts and not any(t.endswith(("how", "--")) for t in texts), texts
+
+
+@pytest.mark.parametrize("sentence, alone", [
+    ("He said the talks would resume in Geneva next week.", False),  # who is he?
+    ("The minister said he would resume the talks.", True),
+    ("I am delighted to welcome the delegates to Moscow.", False),  # a speech, not news
+    ("\u201cNo one should doubt our resolve,\u201d he said.", False),  # "our" is quoted, but he is nobody yet
+    ("The army said the town fell. Rescuers arrived later.", False),  # two sentences
+    ("Then-president Joe Biden signed the bill.", True),
+    ("We face an attack with nuclear weapons,\u201d Lukashenko said.", False),  # closes a quote it did not open
+    ("Gen. Mark Milley said the troops would stay.", True),  # an abbreviation is no sentence end
+    ("That has not happened for the president.", False),  # leans on the sentence before
+])
+def test_a_headline_reads_alone_or_comes_last(sentence, alone):
+    doc = parse([sentence])[0]
+    keep = np.ones(len(doc), dtype=bool)
+    assert reads_alone(sentence.rstrip("."), doc, keep, quoted(doc)) is alone
+
+
+def test_a_headline_that_does_not_read_alone_is_a_last_resort():
+    doc = parse(["He said on Monday that the army would hold the city."])[0]
+    cands = headline_candidates(doc, NEUTRAL, max_words=14)
+    assert cands and not any(c.alone for c in cands)
+    assert compress_headline(doc, NEUTRAL, max_words=14) in {c.text for c in cands}  # still a headline
+    doc = parse(["After he met the minister in Kyiv, the general said that the army would hold the city."])[0]
+    cands = headline_candidates(doc, NEUTRAL, max_words=14)
+    assert [c for c in cands if c.alone] and [c for c in cands if not c.alone]  # "After he met ..." kept: he first
+    best = compress_headline(doc, NEUTRAL, max_words=14)
+    assert next(c for c in cands if c.text == best).alone
