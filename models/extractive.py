@@ -176,11 +176,11 @@ _PAIRS = {'"': '"', "“": "”", "(": ")", "«": "»"}
 _LEADING_MARKS = re.compile(r"^[\s\-–—―:*•·>|]+")  # "— Graphic footage: ...", "* As ..."
 
 
-def extractive_headline(sentence: str, max_words: int = 14) -> str:
+def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | None = None) -> str:
     """A headline cut from a source sentence: its main clause without a dateline or attribution ("..., an
     official said") and, as headlines do, without the articles a / an / the outside quotations; at most
-    `max_words` words, never ending on a number whose scale or unit was cut off or on a word like "in", never
-    leaving a quotation or bracket open, no final stop."""
+    `max_words` words (and `max_chars` characters), never ending on a number whose scale or unit was cut off or on
+    a word like "in", never leaving a quotation or bracket open, no final stop."""
     sentence = strip_lead_in(sentence)
     s = _ATTRIBUTION.sub("", sentence)
     if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS:
@@ -198,8 +198,8 @@ def extractive_headline(sentence: str, max_words: int = 14) -> str:
         opened = _open_quote(cut)
         if opened and opened[0] >= 5:  # end before a quotation or bracket the cut would leave open
             n = opened[0]
-        elif len(cut) > 4 and dangles(cut[-1]):  # never end on "... in the"
-            n = len(cut) - 1
+        elif len(cut) > 4 and (dangles(cut[-1]) or max_chars and len(" ".join(cut)) > max_chars - 2):
+            n = len(cut) - 1  # never end on "... in the", nor past the characters a display shows
         else:
             break
     if opened:  # opened among the first words ('"We will rebuild ...'): close it

@@ -31,6 +31,7 @@ from .compressive import compress_teaser, guarded_cut, headline_candidates, repe
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, is_furniture, lead_words,
                          select_teaser, split_sentences, strip_lead_in)
 from .guard import Guard
+from .display import HEADLINE_MAX_CHARS
 from .parse import parse, text_problem
 from .selection import FEATURES, Selector, candidate_features, lexical_salience, sentence_embeddings
 
@@ -46,7 +47,10 @@ class SummarizerSettings:
     # to add nothing (headline ROUGE-L 23.47 with them, 23.48 without; teaser ROUGE-1 26.0 against 26.1 for the
     # position order) while costing about half the summarizer's time. "minilm" turns them on.
     salience_encoder: str | None = None
-    headline_max_words: int = 16      # validation: 16 words +0.9 ROUGE-L over 14 (docs/BENCHMARKS.md)
+    # validation: 16 words +0.9 ROUGE-L over 14; with the 120-character display limit (HEADLINE_MAX_CHARS) 18 words
+    # +0.9 over 16 and 20 +0.3 more (500 articles, docs/BENCHMARKS.md). 18 is the Ukrainian outlets' own range (their
+    # headlines: median 11 words, 75th percentile 15, 90th 20).
+    headline_max_words: int = 18
     teaser_max_words: int = 45
     teaser_min_words: int = 8
     parse_candidates: int = 3       # sentences parsed per output, best-ranked first
@@ -322,6 +326,8 @@ class Summarizer:
         for rank, i in enumerate(self.ranked("headline", r)[:self.settings.parse_candidates]):
             doc = self._doc(r, docs, i)
             for c in headline_candidates(doc, self.scorers["headline"], self.settings.headline_max_words, r.counts):
+                if len(c.text) > HEADLINE_MAX_CHARS:  # the display would cut it mid-phrase
+                    continue
                 found.append((i, doc, c))
                 rows.append(rerank_features(c, rank, i, r.counts, r.features[i]))
         return found, (np.stack(rows) if rows else np.zeros((0, len(RERANK_FEATURES) + len(FEATURES)), np.float32))
@@ -346,7 +352,7 @@ class Summarizer:
         if task == "headline":
             real = [i for i, x in enumerate(sents) if len(x.split()) >= 6]
             lead = next((i for i in real[:3] if not is_furniture(sents[i])), real[0] if real else 0)
-            text = guarded_cut(extractive_headline(sents[lead], self.settings.headline_max_words), guard)
+            text = guarded_cut(extractive_headline(sents[lead], self.settings.headline_max_words, HEADLINE_MAX_CHARS), guard)
             return (text or lead_words(r.body, self.settings.headline_max_words)), "extractive", [lead]
         # the teaser selector's order over the first sentences, then the rest in article order (measured on 329
         # validation and train articles with a teaser: ROUGE-1 22.92 against 22.80 by position alone)

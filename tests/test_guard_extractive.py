@@ -101,6 +101,14 @@ def test_a_cut_headline_never_ends_inside_a_phrase(sentence, headline):
     assert extractive_headline(sentence) == headline
 
 
+def test_a_cut_headline_fits_the_characters_a_display_shows():
+    sentence = ("Representatives of the international humanitarian organizations coordinating reconstruction "
+                "assistance discussed infrastructure rehabilitation priorities yesterday.")
+    head = extractive_headline(sentence, max_words=18, max_chars=60)
+    assert len(head) <= 60 and not dangles(head.split()[-1]), head
+    assert len(extractive_headline(sentence, max_words=18)) > 60  # no character limit asked for
+
+
 def test_extractive_headline_drops_articles_outside_quotations():
     assert extractive_headline("The army destroyed a tank and an armoured truck near the village.") == \
         "Army destroyed tank and armoured truck near village"

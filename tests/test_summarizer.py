@@ -32,7 +32,7 @@ def test_model_directory_is_self_describing(models):
     assert {"model.safetensors", "config.json", "metrics.json", "MODEL_CARD.md"} <= names
     assert not [p for p in d.rglob("*") if p.suffix in (".bin", ".pkl", ".pt", ".pickle")]
     config = json.loads((d / "config.json").read_text())
-    assert config["kind"] == "compressive" and config["settings"]["headline_max_words"] == 16
+    assert config["kind"] == "compressive" and config["settings"]["headline_max_words"] == 18
     metrics = json.loads((d / "metrics.json").read_text())
     assert metrics["training"]["articles_read"] > 50 and metrics["deletion_units"]["headline"] > 100
     assert {"headline", "headline_lead", "teaser", "teaser_lead"} <= set(metrics["valid"])
@@ -64,7 +64,8 @@ def test_summaries_are_complete_faithful_and_do_not_repeat(summarizer):
     assert len(out) == 12
     compressive = 0
     for body, s in zip(bodies, out):
-        assert s.headline and s.teaser and len(s.headline.split()) <= 16 and len(s.teaser.split()) <= 45
+        assert s.headline and s.teaser and len(s.headline.split()) <= 18 and len(s.teaser.split()) <= 45
+        assert len(s.headline) <= 120  # HEADLINE_MAX_CHARS: the display never cuts it
         assert is_headline(s.headline) and not s.headline.endswith(".")
         assert Guard(body).check(s.headline).ok and Guard(body).check(s.teaser).ok
         assert s.evidence and all(0 <= i < len(s.sentences) for i in s.evidence)
