@@ -236,6 +236,9 @@ def test_a_headline_never_ends_on_a_word_that_waits_for_more():
     ("We face an attack with nuclear weapons,\u201d Lukashenko said.", False),  # closes a quote it did not open
     ("Gen. Mark Milley said the troops would stay.", True),  # an abbreviation is no sentence end
     ("That has not happened for the president.", False),  # leans on the sentence before
+    ("Are the latest developments in the war good news?", False),  # a verb first
+    ("By invading Ukraine, Putin violated the sovereignty of his neighbour.", False),  # the subject comes first
+    ("In Munich, the vice president warned Russia of sanctions.", False),
 ])
 def test_a_headline_reads_alone_or_comes_last(sentence, alone):
     doc = parse([sentence])[0]
@@ -253,3 +256,5 @@ def test_a_headline_that_does_not_read_alone_is_a_last_resort():
     assert [c for c in cands if c.alone] and [c for c in cands if not c.alone]  # "After he met ..." kept: he first
     best = compress_headline(doc, NEUTRAL, max_words=14)
     assert next(c for c in cands if c.text == best).alone
+    doc = parse(["By invading Ukraine on Thursday, Putin violated the sovereignty of his neighbour."])[0]
+    assert compress_headline(doc, NEUTRAL, max_words=14) == "Putin violates sovereignty of his neighbour"
