@@ -22,7 +22,9 @@ UNIT_DEPS = {"appos", "relcl", "acl", "advcl", "prep", "npadvmod", "tmod", "advm
 KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably",
                 "only", "almost", "nearly", "about", "more", "less", "least", "most", "so", "too", "very", "just",
                 "hardly", "barely", "already", "yet", "ever", "perhaps", "maybe", "again", "how", "why", "when",
-                "where"}
+                "where",
+                # a direction completes its verb: "push the army back" is not "push the army"
+                "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
 _KEEP_PREPS = {"according"}  # "according to X" names who says it: dropping it turns a claim into a fact
 _QUOTES = set("\"“”«»")
 _OPEN_CLOSE = {"(": ")", "[": "]"}

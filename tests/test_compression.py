@@ -68,6 +68,14 @@ def test_a_list_read_as_appositions_keeps_every_item():
     assert not [t for t in units(doc) if t.dep_ == "appos"]  # "Purnima her husband" can never be written
 
 
+def test_a_direction_stays_with_its_verb():
+    for sentence in ("Few thought Kyiv would push the massive Russian army back.",
+                     "The troops pulled back from the city on Sunday."):
+        doc = parse([sentence])[0]
+        assert any(t.lower_ == "back" and t.dep_ == "advmod" for t in doc)
+        assert all(t.lower_ != "back" for t in units(doc))  # "pulled from the city" says something else
+
+
 def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     doc = parse(["According to UNICEF, two million children have fled the country since February."])[0]
     assert all(t.lower_ != "according" for t in units(doc))  # "according to X" is who says it
@@ -239,6 +247,9 @@ def test_a_headline_never_ends_on_a_word_that_waits_for_more():
     ("Are the latest developments in the war good news?", False),  # a verb first
     ("By invading Ukraine, Putin violated the sovereignty of his neighbour.", False),  # the subject comes first
     ("In Munich, the vice president warned Russia of sanctions.", False),
+    ("Analyst Jack Keane spoke to ‘America's Newsroom’ about the offensive.", False),  # a programme blurb
+    ("Correspondent Lucas Tomlinson has the latest from the Pentagon.", False),
+    ("President Zelensky spoke to Congress about the offensive.", True),
 ])
 def test_a_headline_reads_alone_or_comes_last(sentence, alone):
     doc = parse([sentence])[0]
