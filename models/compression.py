@@ -38,33 +38,44 @@ def quoted(doc) -> np.ndarray:
     """Per token: inside a quotation (the marks included). Double quotes and guillemets open and close; a single
     quote opens only after a space ("the ‘special operation’") and closes only an open one, so the possessive
     apostrophe of "Brussels’ plan" is no quotation."""
+    return _quote_scan(doc)[0]
+
+
+def open_quote_at(doc) -> np.ndarray:
+    """Per boundary b (before token b; len(doc) + 1 of them): a quotation is open there, so a cut at b would
+    split it."""
+    return _quote_scan(doc)[1]
+
+
+def _quote_scan(doc) -> tuple[np.ndarray, np.ndarray]:
     inside, double, single = np.zeros(len(doc), dtype=bool), False, False
+    open_at = np.zeros(len(doc) + 1, dtype=bool)
     for t in doc:
         x, spaced = t.text, t.i == 0 or bool(doc[t.i - 1].whitespace_)
         if x in ('"', "“", "”", "«", "»"):
             opening = x in "“«" or (x == '"' and not double)
             inside[t.i] = True
             double = opening if x == '"' or x in "“«”»" else double
-            continue
-        if x in ("‘", "'", "’") and (single or (spaced and x != "’")):
+        elif x in ("‘", "'", "’") and (single or (spaced and x != "’")):
             inside[t.i] = True
             single = not single
-            continue
-        inside[t.i] = double or single
-    return inside
+        else:
+            inside[t.i] = double or single
+        open_at[t.i + 1] = double or single
+    return inside, open_at
 
 
 def _span(tok) -> tuple[int, int]:
     return tok.left_edge.i, tok.right_edge.i + 1
 
 
-def is_unit(tok, inside_quote: np.ndarray) -> bool:
-    """Whether `tok`'s subtree may be deleted as a whole."""
+def is_unit(tok, open_at: np.ndarray) -> bool:
+    """Whether `tok`'s subtree may be deleted as a whole (`open_at`: open_quote_at of its sentence)."""
     if tok.dep_ not in UNIT_DEPS or tok.head is tok:
         return False
     start, end = _span(tok)
-    if inside_quote[start:end].any():
-        return False  # never shorten or cut across a quotation
+    if open_at[start] or open_at[end]:
+        return False  # never shorten or cut across a quotation (a whole quotation inside the unit may go with it)
     text = [t.text for t in tok.subtree]
     for o, c in _OPEN_CLOSE.items():
         if text.count(o) != text.count(c):
@@ -128,8 +139,8 @@ def doc_hyphen(doc, i: int) -> bool:
 
 def units(doc) -> list:
     """The deletable tokens of a parsed sentence (each stands for its subtree)."""
-    inside = quoted(doc)
-    return [t for t in doc if is_unit(t, inside)]
+    open_at = open_quote_at(doc)
+    return [t for t in doc if is_unit(t, open_at)]
 
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -127,8 +127,10 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray) -> tuple[dic
 
 
 def _short_attribution(doc, root, keep, replace: dict, drop: set) -> None:
-    """Who speaks, in headline form: a person by surname ("President Vladimir Putin says" -> "Putin says"), and
-    "told reporters" as "says". Only where the speech verb reports a clause (a ccomp) and the speaker is named."""
+    """Who speaks, in headline form: a person by surname ("President Vladimir Putin says" -> "Putin says",
+    "Russian Foreign Ministry spokeswoman Maria Zakharova" -> "Zakharova"), and "told reporters" as "says". Only
+    where the speech verb reports a clause (a ccomp), the speaker is named and nothing follows the name ("Putin
+    and Biden" stay)."""
     if not any(c.dep_ == "ccomp" and keep[c.i] for c in root.children):
         return
     subj = next((c for c in root.children if c.dep_ == "nsubj" and keep[c.i]), None)
@@ -143,15 +145,19 @@ def _short_attribution(doc, root, keep, replace: dict, drop: set) -> None:
                 drop.update(t.i for t in obj.subtree)
     ents = [e for e in doc.ents if e.start <= subj.i < e.end]
     span = range(subj.left_edge.i, subj.right_edge.i + 1)
-    if not ents or ents[0].label_ != "PERSON" or any(doc[i].ent_type_ in ("ORG", "GPE") for i in span):
-        return  # a ministry, a country or a title with an organisation stays as written
-    person = ents[0]
-    if subj.i != person.end - 1 or len(person) < 2 or person.start < span.start or person.end - 1 > span[-1]:
+    if not ents or ents[0].label_ != "PERSON":
         return
-    gone = [i for i in span if i != subj.i and (i >= person.start or doc[i].lower_ in _TITLES
-                                                 or doc[i].dep_ == "compound" or doc[i].ent_type_ == "NORP")]
-    if all(i < subj.i for i in gone):  # only titles and first names in front of the surname
-        drop.update(gone)
+    person = ents[0]
+    if subj.i != person.end - 1 or len(person) < 2 or person.start < span.start or span[-1] != subj.i:
+        return
+    before = [i for i in span if i < person.start]
+    if all(doc[i].dep_ in _TITLE_DEPS or doc[i].lower_ in _TITLES for i in before):
+        drop.update(i for i in span if i != subj.i)  # "Russian Foreign Ministry spokeswoman Maria Zakharova" -> "Zakharova"
+
+
+# what may stand before a person's name in a title that goes ("Russian Foreign Ministry spokeswoman"); a title
+# with a preposition ("Secretary of State Antony Blinken") stays as written
+_TITLE_DEPS = {"compound", "amod", "det", "nmod", "nummod", "poss", "case", "punct"}
 
 
 def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool = True,

@@ -53,7 +53,7 @@ class SummarizerSettings:
     headline_max_words: int = 18
     teaser_max_words: int = 45
     teaser_min_words: int = 8
-    parse_candidates: int = 3       # sentences parsed per output, best-ranked first
+    parse_candidates: int = 1       # sentences parsed per output, best-ranked first (see BENCHMARKS: 1 beats 2 and 3)
     teaser_delete_above: float = 0.5
     teaser_word_reward: float = 0.0
     num_beams: int = 4              # the generator's (T5/BART) beam width and candidates checked by the guard

@@ -20,7 +20,16 @@ SENTENCES = [
     "Rescuers reportedly pulled 12 people from the rubble in Dnipro after the strike, officials said on Sunday.",
     "He called the plan \u201ca betrayal of the people who voted for peace\u201d at a rally in Lviv on Saturday.",
     "The World Bank approved a $200 million grant to repair the power grid of Kharkiv, a city of 1.4 million people.",
+    "Belarus is facing a nuclear threat from Poland, Lukashenko said, in response to reports of \u201cnuclear sharing\u201d talks.",
 ]
+
+
+def test_a_unit_may_take_a_whole_quotation_but_never_cut_inside_one():
+    doc = parse([SENTENCES[-1]])[0]
+    assert any(t.text == "to" for t in units(doc)), "'to reports of “nuclear sharing” talks' may go whole"
+    doc = parse([SENTENCES[4]])[0]
+    inside = quoted(doc)
+    assert not any(inside[t.i] for t in units(doc)), "nothing inside “a betrayal of the people who ...” goes"
 
 
 def kept_tokens_form_a_tree(doc, keep):
@@ -104,6 +113,11 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     ("President Vladimir Putin said Russia would expand the list of targets.", "Putin says Russia would expand list of targets"),
     ("The economy is recovering, Prime Minister Denys Shmyhal told journalists.", "Economy is recovering, Shmyhal says"),
     ("Russia's Ministry of Defense claimed the strikes hit depots.", "Russia's Ministry of Defense claims strikes hit depots"),
+    ("The talks will resume in Geneva, Russian Foreign Ministry spokeswoman Maria Zakharova said.",
+     "Talks to resume in Geneva, Zakharova says"),  # a title with an organisation goes too
+    ("U.S. Secretary of State Antony Blinken said the talks had failed.",
+     "U.S. Secretary of State Antony Blinken says talks had failed"),  # a title with a preposition stays
+    ("Putin and Biden said the talks had failed.", "Putin and Biden say talks had failed"),  # nobody is dropped
     ("Zelensky told Biden that Ukraine needs jets.", "Zelensky tells Biden Ukraine needs jets"),  # a person told: kept
     ("Biden met Zelensky in Kyiv on Monday.", "Biden meets Zelensky in Kyiv"),
     ("On Monday, November 22, the Russian market plunged to a new low.", "Russian market plunges to new low"),

@@ -79,6 +79,8 @@ class SummarizerArgs:
                                     "adds a generator whose outputs the guard checks")
     train_articles: int = arg(5000, "train-split articles the selector and scorer learn from")
     eval_articles: int = arg(300, "validation articles scored at the end")
+    rerank_sentences: int = arg(3, "best-ranked sentences per article whose candidates the headline reranker "
+                                   "learns from (it serves on the first; see docs/BENCHMARKS.md)")
     headline_max_words: int = arg(_SUMMARY.headline_max_words)
     teaser_max_words: int = arg(_SUMMARY.teaser_max_words)
     max_input_tokens: int = arg(_SUMMARY.max_input_tokens, "what the generator (and MiniLM salience) reads")

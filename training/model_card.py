@@ -211,7 +211,8 @@ words) for an English news article, from the article's own sentences:
 3. a learned **compressor** deletes whole subtrees (appositives, relative and adverbial clauses, prepositional
    phrases, time and place modifiers, a second clause) under the word limit, never the root verb, its subject or
    object, a complement the verb needs, a negation, a hedge or anything inside a quotation; for the headline a
-   learned **reranker** scores every complete candidate of the best {s.parse_candidates} sentences together
+   learned **reranker** scores every complete candidate of the best-ranked sentence (of the best {s.parse_candidates}; it
+   learned from the candidates of three)
    ({"fitted on " + str(results['reranker'].get('candidates')) + " candidates of " + str(results['reranker']['articles']) + " articles, ROUGE-L against the outlets' headlines" if results.get('reranker', {}).get('fitted') else "not fitted: the untrained order"});
 4. the headline is put in **headline style** (present tense, "will" -> "to", passive auxiliaries and articles
    dropped, "President Vladimir Putin said" -> "Putin says"), only where the verb's subject and its number are
