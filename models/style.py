@@ -150,14 +150,7 @@ def _short_attribution(doc, root, keep, replace: dict, drop: set) -> None:
     person = ents[0]
     if subj.i != person.end - 1 or len(person) < 2 or person.start < span.start or span[-1] != subj.i:
         return
-    before = [i for i in span if i < person.start]
-    if all(doc[i].dep_ in _TITLE_DEPS or doc[i].lower_ in _TITLES for i in before):
-        drop.update(i for i in span if i != subj.i)  # "Russian Foreign Ministry spokeswoman Maria Zakharova" -> "Zakharova"
-
-
-# what may stand before a person's name in a title that goes ("Russian Foreign Ministry spokeswoman"); a title
-# with a preposition ("Secretary of State Antony Blinken") stays as written
-_TITLE_DEPS = {"compound", "amod", "det", "nmod", "nummod", "poss", "case", "punct"}
+    drop.update(i for i in span if i != subj.i)  # "Russian Foreign Ministry spokeswoman Maria Zakharova" -> "Zakharova"
 
 
 def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool = True,

@@ -116,7 +116,7 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     ("The talks will resume in Geneva, Russian Foreign Ministry spokeswoman Maria Zakharova said.",
      "Talks to resume in Geneva, Zakharova says"),  # a title with an organisation goes too
     ("U.S. Secretary of State Antony Blinken said the talks had failed.",
-     "U.S. Secretary of State Antony Blinken says talks had failed"),  # a title with a preposition stays
+     "Blinken says talks had failed"),  # a title with a preposition too
     ("Putin and Biden said the talks had failed.", "Putin and Biden say talks had failed"),  # nobody is dropped
     ("Zelensky told Biden that Ukraine needs jets.", "Zelensky tells Biden Ukraine needs jets"),  # a person told: kept
     ("Biden met Zelensky in Kyiv on Monday.", "Biden meets Zelensky in Kyiv"),
