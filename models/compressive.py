@@ -13,8 +13,8 @@ import numpy as np
 from nltk.stem.porter import PorterStemmer  # rouge-score's own dependency
 from rouge_score.tokenize import tokenize
 
-from .compression import (SPEECH_VERBS, Candidate, DeletionScorer, Reranker, compressions, quoted, render,
-                          rerank_features, unit_features, units)
+from .compression import (SPEECH_VERBS, Candidate, Compression, DeletionScorer, Reranker, compressions, needed_by_verb,
+                          open_quote_at, quoted, render, rerank_features, unit_features, units)
 from .extractive import _open_quote, dangles, drop_articles, is_furniture, quotes_balanced, stands_alone
 from .guard import Guard
 from .selection import FEATURES
@@ -59,8 +59,74 @@ def is_date_phrase(tok) -> bool:
     return bool(words) and all(t.ent_type_ in ("DATE", "TIME") for t in words)
 
 
+# what may go from the end of a headline whole, leaving the rest complete: modifiers, never an object or complement
+_TRAILING = {"prep", "advcl", "relcl", "acl", "appos", "conj", "cc", "npadvmod", "advmod", "parataxis", "punct",
+             "agent", "meta", "intj", "dep"}
+
+
+def phrase_ends(doc, keep: np.ndarray | None = None) -> list[int]:
+    """The token boundaries n (cut before token n), last first, at which the words kept (`keep`; all by default)
+    can stop with every phrase complete: no kept word has lost its head ("... in central"), only whole modifiers
+    of what stays follow (prepositional phrases, clauses, appositions, a second conjunct; not the object,
+    complement or "of" phrase a word needs), no quotation or bracket is open, and the last word does not wait
+    for more ("... the", "... and")."""
+    keep = np.ones(len(doc), dtype=bool) if keep is None else keep
+    open_at = open_quote_at(doc)
+    kept = [t for t in doc if keep[t.i]]
+    out = []
+    for j in range(len(kept) - 1, 0, -1):
+        n = kept[j].i
+        if open_at[n] or kept[j].is_punct and kept[j].text in ")]":
+            continue
+        mask = keep.copy()
+        mask[n:] = False
+        if any(t.head.i != t.i and not mask[t.head.i] for t in kept[:j]):
+            continue
+        if any(mask[t.head.i] and (t.dep_ not in _TRAILING or needed_by_verb(t) or t.dep_ == "prep"
+                                   and t.lower_ == "of" and t.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ"))
+               for t in kept[j:]):
+            continue
+        if ends_inside_phrase(doc, mask):
+            continue
+        out.append(n)
+    return out
+
+
+def trimmed(doc, keep: np.ndarray, max_words: int) -> list[np.ndarray]:
+    """`keep` stopped at each of its phrase_ends within `max_words` words (at least 3), longest first."""
+    out = []
+    for n in phrase_ends(doc, keep):
+        mask = keep.copy()
+        mask[n:] = False
+        if 3 <= sum(mask[t.i] and not t.is_punct for t in doc) <= max_words:
+            out.append(mask)
+    return out
+
+
+def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:
+    """The longest start of `doc` that ends at one of its phrase_ends within `max_words` words and `max_chars`
+    characters (at least 4 words), as written; None when there is none (the extractive headline's cut)."""
+    for n in phrase_ends(doc):
+        text = doc[:n].text.rstrip(" ,;:-–—")
+        if 4 <= len(text.split()) <= max_words and len(text) <= max_chars:
+            return text
+    return None
+
+
+def cut_inside_phrase(full, shown: str) -> bool:
+    """Whether `shown`, the start of the parsed text `full` (a spaCy Doc), stops inside a phrase (not at one of
+    its phrase_ends); False when it is all of it. A start it does not share counts as cut inside."""
+    shown = shown.rstrip(" .…\"”’')")
+    if shown == full.text.rstrip(" .…\"”’')"):
+        return False
+    if not full.text.startswith(shown):
+        return True
+    n = next((t.i for t in full if t.idx >= len(shown)), len(full))
+    return n not in phrase_ends(full)
+
+
 def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dict | None = None,
-                        k: int = 120) -> list[Candidate]:
+                        k: int = 120, trim: bool = False) -> list[Candidate]:
     """Every complete headline (a kept main verb, no dangling last word, no quotation or bracket left open, no verb
     stranded, not site text) that deletions of `doc` give within `max_words`, in headline style: the k most
     probable deletion sets, deduplicated. None (an empty list) for a caption, a byline, a fragment, a question or
@@ -74,7 +140,11 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
     inside = quoted(doc)
     words_in = max(1, sum(not t.is_punct for t in doc))
     out, seen = [], set()
-    for c in compress(doc, scorer, max_words + 2, min_words=3, k=k, drop_dates=True, counts=counts):
+    found = compress(doc, scorer, max_words + 2, min_words=3, k=k, drop_dates=True, counts=counts)
+    if trim:
+        found = [Compression(keep, c.score, c.deleted + 1)  # (articles dropped later: a few words' slack)
+                 for c in found for keep in trimmed(doc, c.keep, max_words + 4)][:k]
+    for c in found:
         replace, drop = headline_verbs(doc, c.keep, inside)
         keep = c.keep.copy()
         keep[list(drop)] = False

@@ -126,8 +126,10 @@ class Guard:
     def __init__(self, article: str, name_words: set[str] | frozenset = frozenset()):
         self.article = article
         self.quantities = quantities(article)
-        self.vocab = {w.lower().strip("'’-") for w in _WORD.findall(article)}
-        self.vocab |= {w.lower().rstrip("s").rstrip("'’") for w in _WORD.findall(article)}
+        words = _WORD.findall(article)
+        words += [part for w in words if "-" in w for part in w.split("-") if part]  # "Non-Proliferation": "Non" too
+        self.vocab = {w.lower().strip("'’-") for w in words}
+        self.vocab |= {w.lower().rstrip("s").rstrip("'’") for w in words}
         self.name_words = name_words
 
     def names(self, text: str) -> list[str]:

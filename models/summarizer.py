@@ -27,7 +27,7 @@ from safetensors.numpy import load_file, save_file
 from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model, require_files,
                    resolve_base, resolve_precision, write_files)
 from .compression import RERANK_FEATURES, DeletionScorer, Reranker, article_counts, rerank_features
-from .compressive import compress_teaser, guarded_cut, headline_candidates, repeats
+from .compressive import compress_teaser, cut_inside_phrase, guarded_cut, headline_candidates, phrase_cut, repeats
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, is_furniture, lead_words,
                          select_teaser, split_sentences, strip_lead_in)
 from .guard import Guard
@@ -260,7 +260,8 @@ class Summarizer:
                     out[task] = found
                     continue
                 warnings_.append(f"{task}: no sentence compressed to a complete {task}; extractive fallback")
-            out[task] = self._extractive(task, r, guard, out.get("headline"))
+            out[task] = (self._extractive_headline(r, guard, warnings_) if task == "headline"
+                         else self._extractive(task, r, guard, out.get("headline")))
         for task in TASKS:
             evidence.update(out[task][2])
         return Summary(out["headline"][0], out["teaser"][0], out["headline"][1], out["teaser"][1], sorted(evidence),
@@ -320,12 +321,14 @@ class Summarizer:
             docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
         return docs[i]
 
-    def headline_candidates(self, r: "Reading", docs: dict) -> tuple[list, np.ndarray]:
-        """[(sentence index, doc, Candidate)] of the best-ranked sentences, and their rerank_features rows."""
+    def headline_candidates(self, r: "Reading", docs: dict, trim: bool = False) -> tuple[list, np.ndarray]:
+        """[(sentence index, doc, Candidate)] of the best-ranked sentences, and their rerank_features rows; with
+        `trim`, the deletions too long for the headline stopped at the end of a phrase (models.compressive.trimmed)."""
         found, rows = [], []
         for rank, i in enumerate(self.ranked("headline", r)[:self.settings.parse_candidates]):
             doc = self._doc(r, docs, i)
-            for c in headline_candidates(doc, self.scorers["headline"], self.settings.headline_max_words, r.counts):
+            for c in headline_candidates(doc, self.scorers["headline"], self.settings.headline_max_words, r.counts,
+                                         trim=trim):
                 if len(c.text) > HEADLINE_MAX_CHARS:  # the display would cut it mid-phrase
                     continue
                 found.append((i, doc, c))
@@ -335,6 +338,8 @@ class Summarizer:
     def _compressive_headline(self, r: "Reading", docs: dict, guard: Guard):
         """The reranker's best headline candidate that passes the guard, or None."""
         found, rows = self.headline_candidates(r, docs)
+        if not found:  # no deletions bring it within the limits: the same sentences, stopped at a phrase's end
+            found, rows = self.headline_candidates(r, docs, trim=True)
         if not found:
             return None
         order = np.argsort(-self.reranker.scores(rows), kind="stable")
@@ -345,15 +350,13 @@ class Summarizer:
         return None
 
     def _extractive(self, task: str, r: "Reading", guard: Guard, headline=None):
-        """The extractive method: the lead sentence's main clause cut to the word limit (headline), the teaser
-        selector's best sentence that stands alone (teaser), never the headline's own sentence nor one repeating
-        the headline (`headline`: its (text, method, sentences)) while another is left. Never empty."""
+        """The extractive method: the lead sentence's main clause within the word limit (headline:
+        _extractive_headline), the teaser selector's best sentence that stands alone (teaser), never the
+        headline's own sentence nor one repeating the headline (`headline`: its (text, method, sentences)) while
+        another is left. Never empty."""
         sents = r.sentences
         if task == "headline":
-            real = [i for i, x in enumerate(sents) if len(x.split()) >= 6]
-            lead = next((i for i in real[:3] if not is_furniture(sents[i])), real[0] if real else 0)
-            text = guarded_cut(extractive_headline(sents[lead], self.settings.headline_max_words, HEADLINE_MAX_CHARS), guard)
-            return (text or lead_words(r.body, self.settings.headline_max_words)), "extractive", [lead]
+            return self._extractive_headline(r, guard)
         # the teaser selector's order over the first sentences, then the rest in article order (measured on 329
         # validation and train articles with a teaser: ROUGE-1 22.92 against 22.80 by position alone)
         scores = -np.arange(len(sents), dtype=float) - len(sents)
@@ -367,6 +370,25 @@ class Summarizer:
             alone = len(chosen) == 2 and not repeats(headline[0], sents[chosen[0]])
             avoid.add(chosen[1] if alone else chosen[0])  # two sentences restating it together: the second goes
         return (guarded_cut(text, guard) or lead_words(r.body, self.settings.teaser_max_words)), "extractive", chosen
+
+    def _extractive_headline(self, r: "Reading", guard: Guard, warnings_: list | None = None):
+        """The lead sentence's main clause within the limits: stopped at the end of a phrase where one is within
+        them (models.compressive.phrase_cut), else cut at the word limit, with a warning saying so in
+        `warnings_`. Text spaCy would parse badly is cut at the word limit, with no parse."""
+        s, sents = self.settings, r.sentences
+        real = [i for i, x in enumerate(sents) if len(x.split()) >= 6]
+        lead = next((i for i in real[:3] if not is_furniture(sents[i])), real[0] if real else 0)
+        text = extractive_headline(sents[lead], s.headline_max_words, HEADLINE_MAX_CHARS)
+        full = extractive_headline(sents[lead], 10 ** 6)
+        if text != full and not r.problem:
+            doc = parse([full])[0]
+            text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
+            if cut_inside_phrase(doc, text) and warnings_ is not None:
+                warnings_.append("headline: cut at the word limit inside a phrase (no phrase ends within it)")
+        elif text != full and warnings_ is not None:
+            warnings_.append("headline: cut at the word limit")
+        text = guarded_cut(text, guard)
+        return (text or lead_words(r.body, s.headline_max_words)), "extractive", [lead]
 
     # --- the optional generator (T5/BART) ---------------------------------------------------------
     @torch.inference_mode()

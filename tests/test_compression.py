@@ -7,8 +7,8 @@ from models.compression import (RERANK_FEATURES, DeletionScorer, Reranker, compr
 from models.parse import parse
 from models.style import present, third_singular
 from models.selection import FEATURES
-from models.compressive import (compress_headline, compress_teaser, ends_inside_phrase, headline_candidates, is_headline,
-                               reads_alone, repeats)
+from models.compressive import (compress_headline, compress_teaser, cut_inside_phrase, ends_inside_phrase,
+                               headline_candidates, is_headline, phrase_cut, phrase_ends, reads_alone, repeats, trimmed)
 
 NEUTRAL = DeletionScorer(np.zeros(1 << 14, dtype=np.float32))  # p = 0.5 everywhere: nothing goes unless it must
 
@@ -283,3 +283,38 @@ def test_a_headline_that_does_not_read_alone_is_a_last_resort():
     assert next(c for c in cands if c.text == best).alone
     doc = parse(["By invading Ukraine on Thursday, Putin violated the sovereignty of his neighbour."])[0]
     assert compress_headline(doc, NEUTRAL, max_words=14) == "Putin violates sovereignty of his neighbour"
+
+
+LONG = ("Ukrainian engineers restored power to the eastern city of Kharkiv on Tuesday after three days of repairs "
+        "carried out under shelling by Russian artillery near the railway station")
+
+
+def test_a_sentence_stops_only_where_every_phrase_is_complete():
+    doc = parse([LONG])[0]
+    ends = [doc[:n].text for n in phrase_ends(doc)]
+    assert "Ukrainian engineers restored power to the eastern city of Kharkiv" in ends
+    assert "Ukrainian engineers restored power" in ends
+    for text in ends:  # never a word without its head, an object or the noun of a preposition
+        assert not text.endswith(("the eastern", "city of", "restored", "under", "three days of", "Russian"))
+
+
+def test_phrase_cut_is_the_longest_complete_start_within_the_limits():
+    doc = parse([LONG])[0]
+    assert phrase_cut(doc, 12, 120) == "Ukrainian engineers restored power to the eastern city of Kharkiv on Tuesday"
+    assert phrase_cut(doc, 10, 120) == "Ukrainian engineers restored power to the eastern city of Kharkiv"
+    assert phrase_cut(doc, 3, 120) is None  # fewer than four words is no headline
+    assert not cut_inside_phrase(doc, phrase_cut(doc, 10, 120))
+    assert cut_inside_phrase(doc, "Ukrainian engineers restored power to the eastern")
+    assert not cut_inside_phrase(doc, LONG)
+
+
+def test_a_headline_too_long_for_any_deletion_is_stopped_at_a_phrases_end():
+    doc = parse(["The foreign ministers of the seven largest economies of the world condemned the shelling of the "
+                 "nuclear power plant of Zaporizhzhia and the deportation of the children of Mariupol."])[0]
+    assert headline_candidates(doc, NEUTRAL, 18) == []  # no deletion set brings it within 18 words
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, 18, trim=True)]
+    assert texts[0] == ("Foreign ministers of seven largest economies of world condemn shelling of nuclear power plant "
+                        "of Zaporizhzhia")
+    assert all(len(t.split()) <= 18 and is_headline(t) for t in texts)
+    for keep in trimmed(doc, np.ones(len(doc), dtype=bool), 18):
+        assert not cut_inside_phrase(doc, render(doc, keep))

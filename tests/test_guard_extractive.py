@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from models.parse import parse
+
 from models.extractive import (cut_to_budget, dangles, extractive_headline, is_furniture, lead_sentence, lead_words, quotes_balanced,
                                select_teaser, split_sentences, stands_alone, strip_dateline)
 from models.guard import Guard, quantities
@@ -44,6 +46,14 @@ def test_guard_rejects_wrong_numbers(text, bad):
 def test_guard_rejects_invented_names(text, name):
     check = Guard(ARTICLE).check(text)
     assert not check.ok and check.unsupported_names == [name]
+
+
+def test_guard_knows_each_part_of_a_hyphenated_name_and_its_entities():
+    article = "Kyiv signed the Non-Proliferation pledge after Polish-Ukrainian talks with Anna Kovalenko-Marsh."
+    doc = parse(["Kyiv signed the Non-Proliferation pledge after Polish-Ukrainian talks with Anna Kovalenko-Marsh"])[0]
+    assert Guard(article).check("Kyiv signs Non-Proliferation pledge after talks with Kovalenko-Marsh", doc).ok
+    assert Guard(article).check("Ukrainian talks with Marsh", doc).ok  # the spaCy tokens of a hyphenated name
+    assert Guard(article).check("Talks with Marsh-Kovalenko in Odesa").unsupported_names == ["Odesa"]
 
 
 def test_guard_spots_lowercase_names_through_the_lexicon():
