@@ -49,13 +49,17 @@ def time_summaries(summ: Summarizer, bodies: list[str], runs: int = 20) -> dict:
 
 def form_faults(summaries) -> dict:
     """Counts of headlines ending on a determiner, preposition, conjunction, auxiliary or particle (spaCy's tags
-    of the headline itself; a phrasal verb's particle, tag RP, as in "banks freezing up", completes it), of outputs that are site text, and of teasers repeating the headline's clause."""
+    of the headline itself; a phrasal verb's particle, tag RP, as in "banks freezing up", completes it), of outputs that are site text, of teasers repeating the headline's clause, and of headlines the summarizer had to cut
+    at the word limit inside a phrase (its own warning: the extractive fallback when no phrase of the sentence ends
+    within the limit)."""
     docs = parse([s.headline for s in summaries])
     ends = [next((t for t in reversed(d) if not t.is_punct), None) for d in docs]
     return {"n": len(summaries),
             "dangling_end": sum(t is not None and t.pos_ in _DANGLING_POS and t.tag_ != "RP" for t in ends),
             "site_text": sum(is_furniture(s.headline) or is_furniture(s.teaser) for s in summaries),
             "teaser_repeats_headline": sum(repeats(s.headline, s.teaser) for s in summaries),
+            "headline_cut_inside_phrase": sum(any(w.startswith("headline: cut at the word limit") for w in s.warnings)
+                                              for s in summaries),
             "headline_sources": dict(Counter(s.headline_source for s in summaries)),
             "teaser_sources": dict(Counter(s.teaser_source for s in summaries)),
             "warnings": dict(Counter(w.split(":")[0] for s in summaries for w in s.warnings).most_common(8))}
@@ -139,7 +143,8 @@ reference teaser. ROUGE F1 x100 (rouge-score, stemmed); shares in %.
 Headline ROUGE-L {gain_h:+.1f} over the first 12 words; teaser ROUGE-1 {gain_t:+.1f} over Lead-1.
 
 Form, on the {f['n']} headline articles: {f['dangling_end']} headlines end on a determiner, preposition, conjunction,
-auxiliary or particle; {f['site_text']} outputs are site text;
+auxiliary or particle; {f.get('headline_cut_inside_phrase', 0)} are cut at the word limit inside a phrase (the extractive
+fallback, each with a warning); {f['site_text']} outputs are site text;
 the teaser repeats the headline's clause in {f['teaser_repeats_headline']} ({100 * f['teaser_repeats_headline'] / max(1, f['n']):.1f}%).
 Paths: headline {json.dumps(f['headline_sources'])}, teaser {json.dumps(f['teaser_sources'])}; warnings {json.dumps(f['warnings'])}.
 
