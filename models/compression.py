@@ -305,6 +305,19 @@ def compressions(doc, probs: np.ndarray, unit_toks: list, max_words: int, min_wo
     return [r[3] for r in sorted(results, key=lambda r: r[2])[:1]]
 
 
+def _splits_subject(doc, comma: int, nxt: int, keep: np.ndarray) -> bool:
+    """Whether the kept comma at `comma` would stand alone between a subject and its verb (the kept token `nxt`),
+    its partner gone with a deletion ("the paradigm of growth, will deliver")."""
+    verb = doc[nxt]
+    if verb.pos_ not in ("VERB", "AUX"):
+        return False
+    head = verb.head if verb.dep_ in ("aux", "auxpass", "neg") else verb
+    subj = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < comma), None)
+    if subj is None or not subj.left_edge.i <= comma <= subj.right_edge.i + 1:
+        return False
+    return not any(keep[t.i] and t.text == "," for t in doc[subj.left_edge.i:comma])
+
+
 def render(doc, keep: np.ndarray, replace: dict | None = None) -> str:
     """The kept tokens as text, with the sentence's own spacing; punctuation left dangling by a deletion goes
     (a comma before a comma or at either end, a dash or colon at the end, an empty pair of brackets)."""
@@ -318,6 +331,8 @@ def render(doc, keep: np.ndarray, replace: dict | None = None) -> str:
         if punct and text in ",;" and cleaned and cleaned[-1][1] in ",;":
             continue
         cleaned.append((i, text, ws, punct))
+    cleaned = [x for j, x in enumerate(cleaned) if not (x[1] == "," and j + 1 < len(cleaned)
+                                                       and _splits_subject(doc, x[0], cleaned[j + 1][0], keep))]
     while cleaned and cleaned[-1][3] and cleaned[-1][1] in ",;:—–-.":
         cleaned.pop()
     while cleaned and cleaned[0][3] and cleaned[0][1] in ",;:—–-.":

@@ -126,11 +126,12 @@ def cut_inside_phrase(full, shown: str) -> bool:
 
 
 def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dict | None = None,
-                        k: int = 120, trim: bool = False) -> list[Candidate]:
+                        k: int = 120, trim: bool = False, max_chars: int | None = None) -> list[Candidate]:
     """Every complete headline (a kept main verb, no dangling last word, no quotation or bracket left open, no verb
     stranded, not site text) that deletions of `doc` give within `max_words`, in headline style: the k most
     probable deletion sets, deduplicated. None (an empty list) for a caption, a byline, a fragment, a question or
-    a sentence whose parse lost its speaker."""
+    a sentence whose parse lost its speaker. With `max_chars`, a candidate longer than that is tried with its
+    subject by surname (style.headline_verbs) and left out if still too long."""
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     if root is None or root.pos_ not in ("VERB", "AUX") or not any(
             c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in root.children):
@@ -145,17 +146,22 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
         found = [Compression(keep, c.score, c.deleted + 1)  # (articles dropped later: a few words' slack)
                  for c in found for keep in trimmed(doc, c.keep, max_words + 4)][:k]
     for c in found:
-        replace, drop = headline_verbs(doc, c.keep, inside)
-        keep = c.keep.copy()
-        keep[list(drop)] = False
-        first = next((t for t in doc if keep[t.i] and not t.is_punct), None)
-        if first is not None and first.dep_ == "cc":  # "But what will ..." -> "What will ..."
-            keep[first.i] = False
-        words = drop_articles(render(doc, keep, replace).split())
+        for surname in (False, True):
+            replace, drop = headline_verbs(doc, c.keep, inside, surname)
+            keep = c.keep.copy()
+            keep[list(drop)] = False
+            first = next((t for t in doc if keep[t.i] and not t.is_punct), None)
+            if first is not None and first.dep_ == "cc":  # "But what will ..." -> "What will ..."
+                keep[first.i] = False
+            words = drop_articles(render(doc, keep, replace).split())
+            text = " ".join(words).rstrip(".,;: -–—―")
+            text = text[:1].upper() + text[1:]
+            if max_chars is None or len(text) <= max_chars:
+                break
+        if max_chars is not None and len(text) > max_chars:
+            continue
         if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
             continue
-        text = " ".join(words).rstrip(".,;: -–—―")
-        text = text[:1].upper() + text[1:]
         if text in seen or not is_headline(text) or ends_inside_phrase(doc, keep):
             continue
         seen.add(text)

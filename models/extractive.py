@@ -126,7 +126,7 @@ _DATELINE = re.compile(
     r"^(?P<place>[A-Z][\w.'’-]*(?:[ -][A-Z][\w.'’-]*){0,2}(?:,\s*(?!" + _MONTH + r"\s+\d)[A-Z][a-z]*\.?)?)?"  # KYIV, Ukraine
     r"(?P<date>,?\s+" + _MONTH + r"\s+\d{1,2}[.,]?)?"                                # , April 17
     r"(?P<agency>\s*\([^()]{2,40}\)|\s*/[A-Za-z-]+/\.?)?"                              # (Xinhua) / /TASS/.
-    r"(?P<dash>\s+(?:--|—|―|–|-))?(?:\s+|(?<=\))(?=[A-Z\"“]))")                          # or "(CNN)The ..."
+    r"(?P<dash>\s+(?:--|—|―|–|-))?(?:\s+|(?<=[)—―–-])(?=[A-Z\"“]))")                     # or "(CNN)The ...", "-On"
 
 
 # a wire dateline after a photo credit or a place list: "REUTERS/Name MOSCOW, Oct 1 (Reuters) - ", "RIGA/MOSCOW, ..."

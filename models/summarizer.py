@@ -328,9 +328,7 @@ class Summarizer:
         for rank, i in enumerate(self.ranked("headline", r)[:self.settings.parse_candidates]):
             doc = self._doc(r, docs, i)
             for c in headline_candidates(doc, self.scorers["headline"], self.settings.headline_max_words, r.counts,
-                                         trim=trim):
-                if len(c.text) > HEADLINE_MAX_CHARS:  # the display would cut it mid-phrase
-                    continue
+                                         trim=trim, max_chars=HEADLINE_MAX_CHARS):  # longer: the display would cut it
                 found.append((i, doc, c))
                 rows.append(rerank_features(c, rank, i, r.counts, r.features[i]))
         return found, (np.stack(rows) if rows else np.zeros((0, len(RERANK_FEATURES) + len(FEATURES)), np.float32))

@@ -318,3 +318,45 @@ def test_a_headline_too_long_for_any_deletion_is_stopped_at_a_phrases_end():
     assert all(len(t.split()) <= 18 and is_headline(t) for t in texts)
     for keep in trimmed(doc, np.ones(len(doc), dtype=bool), 18):
         assert not cut_inside_phrase(doc, render(doc, keep))
+
+
+def test_a_headline_too_long_for_the_display_names_its_subject_by_surname():
+    doc = parse(["Polish Deputy Foreign Minister Marcin Przydacz accused the Belarusian border authorities of blocking "
+                 "the transit of humanitarian aid to refugees in the forests."])[0]
+    titled = {c.text for c in headline_candidates(doc, NEUTRAL, 18)}
+    short = [c.text for c in headline_candidates(doc, NEUTRAL, 18, max_chars=120)]
+    assert "Przydacz accuses Belarusian border authorities of blocking transit of humanitarian aid to refugees" in short
+    for t in short:
+        assert len(t) <= 120
+        if t.startswith("Przydacz"):  # only where the title would not fit
+            assert len(long := "Polish Deputy Foreign Minister Marcin " + t) > 120 and long in titled
+        else:
+            assert t in titled
+
+
+@pytest.mark.parametrize("sentence, subject", [
+    # an apposition that names the one person the subject is
+    ("The head of the regional military administration, Oleh Synyehubov, said the city was shelled overnight.",
+     "Synyehubov says"),
+    # a surname with its particle
+    ("French Finance Minister Bruno Le Maire urged French companies to comply with the new sanctions.",
+     "Le Maire urges"),
+])
+def test_surname_keeps_the_whole_surname_and_takes_it_from_an_apposition(sentence, subject):
+    from models.style import headline_verbs
+    doc = parse([sentence])[0]
+    keep = np.ones(len(doc), dtype=bool)
+    replace, drop = headline_verbs(doc, keep, quoted(doc), surname=True)
+    keep[list(drop)] = False
+    assert render(doc, keep, replace).startswith(subject)
+
+
+def test_no_comma_is_left_between_a_subject_and_its_verb():
+    doc = parse(["The new plan for the repair of the bridges, drawn up by engineers from Lviv, will cost "
+                 "two million euros."])[0]
+    keep = np.ones(len(doc), dtype=bool)
+    start = next(t.i for t in doc if t.text == "drawn")
+    keep[start - 1:next(t.i for t in doc if t.text == "Lviv") + 1] = False  # the participial phrase and its comma
+    assert render(doc, keep) == "The new plan for the repair of the bridges will cost two million euros"
+    keep = np.ones(len(doc), dtype=bool)
+    assert render(doc, keep).startswith("The new plan for the repair of the bridges, drawn up")  # a pair stays

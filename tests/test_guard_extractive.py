@@ -228,10 +228,13 @@ def test_a_teaser_opens_on_a_sentence_that_stands_alone():
      "The city council approved the new budget for school repairs."),
     ("Lviv (Wirenews Business)Rail freight to the western border doubled in the spring.",
      "Rail freight to the western border doubled in the spring."),
+    ("KHARKIV (Wirenews) -On Friday, the city council approved the new budget for school repairs.",
+     "On Friday, the city council approved the new budget for school repairs."),  # a dash glued to the rest
     # not datelines: an ordinary subject, an aside, a lower-case continuation
     ("The European Commission (EC) proposed new rules for grain exports on Monday.", None),
     ("Mayor Hanna Koval (pictured) said the school would reopen in September.", None),
     ("Moldova - which borders Ukraine - asked for more help with refugees this winter.", None),
+    ("Pro-Western parties won most of the seats in the regional council elections.", None),
 ])
 def test_strip_dateline(sentence, rest):
     assert strip_dateline(sentence) == (rest or sentence)
