@@ -154,7 +154,7 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
             if first is not None and first.dep_ == "cc":  # "But what will ..." -> "What will ..."
                 keep[first.i] = False
             words = drop_articles(render(doc, keep, replace).split())
-            text = " ".join(words).rstrip(".,;: -–—―")
+            text = re.sub(r"[,;:]+([”\"’']+)$", r"\1", " ".join(words).rstrip(".,;: -–—―"))  # 'world,”' -> 'world”'
             text = text[:1].upper() + text[1:]
             if max_chars is None or len(text) <= max_chars:
                 break

@@ -53,7 +53,7 @@ def is_past_of(word: str, lemma: str) -> bool:
     word, lemma = word.lower(), lemma.lower()
     if word in _IRREGULAR_PAST.get(lemma, "").split():
         return True
-    if len(lemma) < 2:
+    if len(lemma) < 2 or re.search(r"([^aeiou])\1e$", lemma):  # a lemma the tagger made up: "bogge" of "bogged"
         return False
     if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", lemma):  # one syllable ending consonant-vowel-consonant:
         return word == lemma + lemma[-1] + "ed"               # "banned" of "ban"; "shined" is not of "shin"

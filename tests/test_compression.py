@@ -360,3 +360,9 @@ def test_no_comma_is_left_between_a_subject_and_its_verb():
     assert render(doc, keep) == "The new plan for the repair of the bridges will cost two million euros"
     keep = np.ones(len(doc), dtype=bool)
     assert render(doc, keep).startswith("The new plan for the repair of the bridges, drawn up")  # a pair stays
+
+
+def test_a_lemma_the_tagger_made_up_is_not_rewritten():
+    from models.style import is_past_of
+    assert not is_past_of("bogged", "bogge")  # spaCy's lemma of "bogged": the verb is left as written
+    assert is_past_of("banned", "ban") and is_past_of("granted", "grant") and is_past_of("fled", "flee")

@@ -32,7 +32,7 @@ def test_model_directory_is_self_describing(models):
     assert {"model.safetensors", "config.json", "metrics.json", "MODEL_CARD.md"} <= names
     assert not [p for p in d.rglob("*") if p.suffix in (".bin", ".pkl", ".pt", ".pickle")]
     config = json.loads((d / "config.json").read_text())
-    assert config["kind"] == "compressive" and config["settings"]["headline_max_words"] == 18
+    assert config["kind"] == "compressive" and config["settings"]["headline_max_words"] == 22
     metrics = json.loads((d / "metrics.json").read_text())
     assert metrics["training"]["articles_read"] > 50 and metrics["deletion_units"]["headline"] > 100
     assert {"headline", "headline_lead", "teaser", "teaser_lead"} <= set(metrics["valid"])
@@ -247,3 +247,24 @@ def test_a_seq2seq_base_model_trains_generates_and_passes_the_guard(tmp_path):
         assert out.headline_source.startswith(("generator", "compressive", "extractive"))
         assert Guard(a.body).check(out.headline).ok and Guard(a.body).check(out.teaser).ok
         assert "headline" in out.raw  # the generator's best beam, before the guard
+
+
+LONG_LEAD = ("Speaking at a crowded press conference in the western city of Lviv after a long meeting with the mayors of "
+             "the seven border towns on Tuesday evening, the regional governor announced that the new bridge across "
+             "the river would open in May.")
+LATER = ("The new bridge across the Dniester river will open to traffic in May, the regional governor said. "
+         "Engineers from three countries worked on the bridge through the winter.")
+
+
+def test_a_lead_with_no_phrase_end_in_reach_gives_way_to_a_later_sentence(summarizer):
+    r = summarizer.read(LONG_LEAD + " " + LATER)
+    guard = Guard(r.body)
+    warned = []
+    text, source, _ = summarizer._extractive_headline(r, guard, warned)  # the extractive method: the lead, cut
+    assert source == "extractive" and text.startswith("Speaking at crowded press conference")  # (articles dropped)
+    assert any(w.startswith("headline: cut at the word limit inside a phrase") for w in warned)
+    warned = []
+    text, source, chosen = summarizer._extractive_headline(r, guard, warned, later=True)  # the compressive fallback
+    assert source == "compressive" and chosen != [0] and "bridge" in text and len(text) <= 120
+    assert any(w.startswith("headline: built on a later sentence") for w in warned)
+    assert not any("cut at the word limit" in w for w in warned)
