@@ -168,6 +168,9 @@ def cut_words(words: list[str], n: int) -> list[str]:
 
 # "..., a Ukrainian official said on Sunday." (not "Head of MI6 Richard Moore said ...": there the speaker is the subject)
 _ATTRIBUTION = re.compile(r",\s+[^,]{0,80}?\s(?:said|says|reported|announced|told)\b.*$")
+# "..., former Bolivian President, Evo Morales, has said." (a speaker with a name in apposition: all of it goes)
+_NAMED_ATTRIBUTION = re.compile(r",\s+[^,]{0,60},\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},\s+(?:has\s+|had\s+)?"
+                                r"(?:said|says|reported|announced|told)\b.*$")
 _OPENERS = {"in", "on", "at", "during", "after", "before", "following", "speaking", "according", "as", "while", "when",
             "amid", "despite", "since", "with", "for", "earlier", "later", "meanwhile", "asked"}
 _WEEKDAY = re.compile(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -182,7 +185,7 @@ def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | Non
     `max_words` words (and `max_chars` characters), never ending on a number whose scale or unit was cut off or on
     a word like "in", never leaving a quotation or bracket open, no final stop."""
     sentence = strip_lead_in(sentence)
-    s = _ATTRIBUTION.sub("", sentence)
+    s = _ATTRIBUTION.sub("", _NAMED_ATTRIBUTION.sub("", sentence))
     if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS:
         s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ...")
     words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", s)).split())  # ", on Monday," leaves ",,"

@@ -280,6 +280,12 @@ def test_extractive_headline_cuts_an_attribution_only_when_it_is_not_the_main_cl
         "In speech to parliament, prime minister said grid would be fixed"
     assert extractive_headline("The council approved the budget on Thursday evening after a long debate.") == \
         "Council approved budget after long debate"
+    # a speaker with a name in apposition goes whole, never leaving "..., former mayor, Ivan"
+    assert extractive_headline("The bridge will reopen to traffic after the repairs, the former mayor of the city, Ivan "
+                               "Petrenko, has said.", 22) == "Bridge will reopen to traffic after repairs"
+    # a list of places is not a speaker
+    assert extractive_headline("The storm closed the ports, Izmail, Reni and Odesa, officials said.", 22) == \
+        "Storm closed ports, Izmail, Reni and Odesa"
 
 
 def test_sentences_lose_zero_width_characters():
