@@ -97,6 +97,9 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
     if tok.dep_ == "prep":
         if lemma in _KEEP_PREPS or (lemma == "of" and tok.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ")):
             return False
+        if any(lemma in _NOUN_COMPLEMENTS.get(n.lemma_.lower(), "").split()
+               for n in [tok.head] + [c for c in tok.head.children if c.dep_ == "dobj" and c.i < tok.i]):
+            return False  # "control over the city" (also where the parser hung it on the verb), "in response to"
         return tok.head.pos_ in ("VERB", "AUX", "NOUN", "PROPN")
     if tok.dep_ == "conj":  # a second clause ("... and expressed regret"), not one of two names
         return tok.pos_ in ("VERB", "AUX") and tok.head.pos_ in ("VERB", "AUX")
@@ -104,6 +107,11 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return True  # a negated side clause may go whole; negation inside what stays is kept
     return True
 
+
+# Nouns that need their prepositional phrase ("establishes control" of what? "in response" to what?).
+_NOUN_COMPLEMENTS = {"control": "over of", "response": "to", "reaction": "to", "reply": "to", "answer": "to",
+                     "addition": "to", "contrast": "to with", "access": "to", "return": "to", "approach": "to",
+                     "sovereignty": "over", "jurisdiction": "over", "authority": "over", "refusal": "to"}
 
 # Verbs whose object takes a preposition to make sense: "asks China for help", "provides Kyiv with arms".
 _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "with", "arm": "with", "accuse": "of",

@@ -68,7 +68,8 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\bfollow us\b|\ball rights reserved\b|©|\bforwarded this\b|\bdownload (?:the|our) app\b|^advertisement\b|"
     r"\bcan ?not be played\b|\b(?:a )?version of this (?:story|article) (?:appeared|appears|first appeared)\b|"
     r"\bthis live blog is (?:now )?closed\b|^editor['’]s note\b|\bthis copy may not be in its final form\b|"
-    r"\bthis is an? rush transcript\b", re.I)
+    r"\bthis is an? rush transcript\b|"
+    r"\b(?:has|have) the latest (?:on|from)\b|\bjoin(?:s|ed)? ['‘][A-Z][^'’]{2,40}['’]", re.I)  # video blurbs
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
                          r"year|spring|summer|autumn|fall|winter)\b))\b(?!-))")  # ("Then-president ..." leans on nothing)  # "(For full coverage, see ...)" too

@@ -113,6 +113,8 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         return replace, drop
     verbs = [root] + [c for c in root.children if c.dep_ == "ccomp" and root.lemma_ in _SPEECH]
     verbs += [c for v in list(verbs) for c in v.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+    if _past_beside(root, keep, inside_quote):
+        verbs = []  # a clause of its own stays in the past: the main verb too ("prices rose 2%, and Brent rose")
     for v in verbs:
         if not keep[v.i] or inside_quote[v.i]:
             continue
@@ -130,6 +132,21 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         if subj is not None:
             _by_surname(doc, subj, drop, replace, keep)
     return replace, drop
+
+
+def _past_beside(root, keep, inside_quote) -> bool:
+    """Whether a kept clause with a subject of its own beside the main one (a second conjunct, a clause after a
+    semicolon, a "since" clause) is in the past, where the main verb's headline present would clash with it."""
+    for c in root.children:
+        if not keep[c.i] or inside_quote[c.i] or c.dep_ not in ("conj", "parataxis", "advcl", "ccomp"):
+            continue
+        if c.dep_ == "ccomp" and (c.i > root.i or root.lemma_ in _SPEECH):
+            continue  # a reported clause; a clause before the main verb is one of its own ("X ended; they lasted")
+        if c.dep_ == "advcl" and not any(m.lower_ == "since" for m in c.children if m.dep_ == "mark"):
+            continue
+        if c.tag_ == "VBD" and any(s.dep_ in ("nsubj", "nsubjpass") for s in c.children):
+            return True
+    return False
 
 
 def _short_attribution(doc, root, keep, replace: dict, drop: set) -> None:

@@ -26,7 +26,8 @@ SENTENCES = [
 
 def test_a_unit_may_take_a_whole_quotation_but_never_cut_inside_one():
     doc = parse([SENTENCES[-1]])[0]
-    assert any(t.text == "to" for t in units(doc)), "'to reports of “nuclear sharing” talks' may go whole"
+    assert any("“" in [x.text for x in t.subtree] for t in units(doc)), "the unit with “nuclear sharing” may go whole"
+    assert not any(t.text == "to" for t in units(doc)), "never 'to reports ...' alone, leaving 'in response'"
     doc = parse([SENTENCES[4]])[0]
     inside = quoted(doc)
     assert not any(inside[t.i] for t in units(doc)), "nothing inside “a betrayal of the people who ...” goes"
@@ -127,6 +128,10 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     ("Psaki said Biden will soon sign an executive order.", "Psaki says Biden will soon sign executive order"),
     ("But the talks resumed in Istanbul.", "Talks resume in Istanbul"),  # no headline opens on "But"
     ("Oil prices touched $95 a barrel.", "Oil prices touch $95 a barrel"),  # "a" of a rate stays
+    # a clause of its own beside the main one stays in the past: the main verb too, no clash of tenses
+    ("Oil prices increased by 2 percent, and Brent futures rose above $90 per barrel.",
+     "Oil prices increased by 2 percent, and Brent futures rose above $90 per barrel"),
+    ("The talks ended at noon; they lasted for over two hours.", "Talks ended at noon; they lasted for over two hours"),
 ])
 def test_headline_style_respects_agreement_voice_and_quotes(sentence, headline):
     doc = parse([sentence])[0]
@@ -147,6 +152,22 @@ def test_fragments_and_captions_give_no_headline():
     for caption in ("Kyiv Mayor Vitali Klitschko on Russia's advance toward the city.",
                     "Photo: a destroyed tank near Kharkiv, March 2022."):
         assert compress_headline(parse([caption])[0], NEUTRAL, 14) is None
+
+
+def test_a_noun_keeps_the_phrase_it_needs():
+    for sentence, needed in [("Russian forces established complete control over the village, the ministry said.", "over"),
+                             ("The army regained access to the port after the shelling stopped.", "to")]:
+        doc = parse([sentence])[0]
+        assert needed not in [t.lower_ for t in units(doc)]  # "establish complete control" of what?
+        assert all(needed in c.text.split() for c in headline_candidates(doc, NEUTRAL, 18))
+
+
+def test_video_blurbs_are_site_text():
+    from models.extractive import is_furniture
+    assert is_furniture("Fox News correspondent Jane Roe has the latest on the war on 'Evening Report.'")
+    assert is_furniture("Analyst John Doe joined 'World Tonight' to discuss the sanctions.")
+    assert not is_furniture("The ministry published the latest figures on refugees.")
+    assert not is_furniture("Finland joins NATO after decades of neutrality.")
 
 
 def test_questions_and_site_text_give_no_headline():
