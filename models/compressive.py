@@ -214,6 +214,14 @@ def ends_inside_phrase(doc, keep) -> bool:
 
 _FIRST_SECOND = {"I", "me", "my", "we", "We", "us", "our", "Our", "you", "You", "your", "Your"}
 _PRONOUNS = {"he", "she", "him", "his", "her", "they", "them", "their"}
+# he or she needs someone before it, not just something ("Fewer than half of Americans approve of job he's doing")
+_HIS_HER = {"he", "she", "him", "his", "her"}
+_PERSON_NOUNS = {"president", "minister", "leader", "official", "spokesman", "spokeswoman", "spokesperson", "man",
+                 "woman", "boy", "girl", "mother", "father", "son", "daughter", "wife", "husband", "soldier", "commander",
+                 "chief", "head", "mayor", "governor", "ambassador", "envoy", "secretary", "chancellor", "king", "queen",
+                 "pope", "author", "journalist", "reporter", "analyst", "expert", "actor", "singer", "player", "coach",
+                 "director", "founder", "owner", "lawmaker", "senator", "candidate", "student", "teacher", "doctor",
+                 "resident", "survivor", "veteran", "priest", "general", "chairman", "chairwoman", "premier", "diplomat"}
 # a programme blurb: "Analyst X speaks to ‘America's Newsroom’ ...", "Correspondent Y joins 'Fox & Friends'", "... has latest"
 _PROGRAMME = re.compile(r"\b(?:joins?|joined|sp(?:eaks|oke|eak) (?:to|with|on)|appears? on|weighs? in on|reacts? on)"
                         r" (?:the )?[‘'\"“][A-Z]|\b(?:has|have|with|brings?) (?:the )?latest\b")
@@ -245,15 +253,16 @@ def reads_alone(text: str, doc, keep, inside) -> bool:
         subject = [c.i for c in opener.head.children if c.dep_ in ("nsubj", "nsubjpass", "expl")]
         if opener.dep_ in ("advcl", "prep", "npadvmod", "advmod") and subject and opener.i < subject[0]:
             return False  # "Responding swiftly to ..., world leaders hit back": the subject comes first
-    noun = False
+    noun = person = False
     for t in doc:
         if not keep[t.i] or t.is_punct or inside[t.i]:
             continue
         if t.text in _FIRST_SECOND:
             return False
-        if t.lower_ in _PRONOUNS and not noun:
+        if t.lower_ in _PRONOUNS and not noun or t.lower_ in _HIS_HER and not person:
             return False
         noun = noun or t.pos_ in ("PROPN", "NOUN")
+        person = person or t.tag_ == "NNP" or t.ent_type_ == "PERSON" or t.lemma_.lower() in _PERSON_NOUNS
     return True
 
 

@@ -285,6 +285,8 @@ def test_a_headline_never_ends_on_a_word_that_waits_for_more():
     ("Analyst Jack Keane spoke to ‘America's Newsroom’ about the offensive.", False),  # a programme blurb
     ("Correspondent Lucas Tomlinson has the latest from the Pentagon.", False),
     ("President Zelensky spoke to Congress about the offensive.", True),
+    ("Fewer than half of voters approve of the job he is doing.", False),  # he needs someone, not something
+    ("Voters say their bills are too high.", True),  # they may be anything plural
 ])
 def test_a_headline_reads_alone_or_comes_last(sentence, alone):
     doc = parse([sentence])[0]
