@@ -162,7 +162,10 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
             continue
         if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
             continue
-        if text in seen or not is_headline(text) or ends_inside_phrase(doc, keep):
+        if not is_headline(text) or ends_inside_phrase(doc, keep):
+            continue
+        text, words = _first_sentence(text, words)
+        if text in seen:
             continue
         seen.add(text)
         out.append(Candidate(text, c.score, c.deleted, len(words) / words_in, bool(replace or drop),
@@ -227,7 +230,19 @@ _PROGRAMME = re.compile(r"\b(?:joins?|joined|sp(?:eaks|oke|eak) (?:to|with|on)|a
                         r" (?:the )?[‘'\"“][A-Z]|\b(?:has|have|with|brings?) (?:the )?latest\b")
 _TWO_SENTENCES = re.compile(r"\b(?!(?:Gen|Sen|Rep|Gov|Col|Lt|Sgt|Capt|Maj|Adm|Cmdr|Prof|Dr|St|Jr|Sr|Mrs|Ms|Mr|Rev|Brig|"
                             r"Cpl|Pvt|Ave|No|Nos|Vol|Inc|Ltd|Corp|Co|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.)"
-                            r"\w*[a-z]{2}[.!?][\"”’]?\s+[\"“‘]?[A-Z]|[a-z]{2}\.[A-Z][a-z]")
+                            r"\w*[a-z]{2}[.!?][\"”’]?\s+[\"“‘']{0,2}[A-Z]|[a-z]{2}\.[A-Z][a-z]")
+
+
+def _first_sentence(text: str, words: list) -> tuple[str, list]:
+    """A headline of two sentences ("... pledge means nothing. “‘Never again’ has been ...") as its first, where
+    that is a headline of four words or more; else as it is."""
+    m = _TWO_SENTENCES.search(text)
+    if m is None:
+        return text, words
+    first = text[:m.start() + re.search(r"[.!?]", m.group()).start()]
+    if len(first.split()) < 4 or not is_headline(first) or not quotes_balanced(first):
+        return text, words
+    return first, first.split()
 
 
 def reads_alone(text: str, doc, keep, inside) -> bool:

@@ -389,3 +389,11 @@ def test_a_lemma_the_tagger_made_up_is_not_rewritten():
     from models.style import is_past_of
     assert not is_past_of("bogged", "bogge")  # spaCy's lemma of "bogged": the verb is left as written
     assert is_past_of("banned", "ban") and is_past_of("granted", "grant") and is_past_of("fled", "flee")
+
+
+def test_a_headline_of_two_sentences_keeps_the_first():
+    doc = parse(["The mayor said the new bridge means everything. \u201c\u2018Never again\u2019 has been our promise for "
+                 "years,\u201d he said."])[0]
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
+    assert texts and all(". " not in t for t in texts)
+    assert "Mayor says new bridge means everything" in texts
