@@ -117,7 +117,7 @@ _NOUN_COMPLEMENTS = {"control": "over of", "response": "to", "reaction": "to", "
 _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "with", "arm": "with", "accuse": "of",
                  "charge": "with", "blame": "for", "thank": "for", "call": "on for", "convict": "of", "suspect": "of",
                  "ban": "from", "bar": "from", "prevent": "from", "stop": "from", "protect": "from", "deprive": "of",
-                 "inform": "of about", "remind": "of", "warn": "of about against", "turn": "into", "invite": "to",
+                 "inform": "of about", "remind": "of", "warn": "of about against", "turn": "into", "invite": "to", "join": "in",
                  "sentence": "to", "compare": "to with", "link": "to", "tie": "to", "add": "to", "urge": "to",
                  "hand": "to over", "send": "to", "transfer": "to", "deliver": "to", "give": "to", "sell": "to",
                  "put": "on in into under", "place": "on in under", "impose": "on", "exchange": "for", "swap": "for"}

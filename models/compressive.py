@@ -160,8 +160,9 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
                 break
         if max_chars is not None and len(text) > max_chars:
             continue
-        if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep):
-            continue
+        if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep) or any(
+                keep[t.i] and not keep[t.head.i] for t in doc if t.dep_ == "case"):
+            continue  # (a possessive "’s" whose owner went: "visit ’s east")
         if not is_headline(text) or ends_inside_phrase(doc, keep):
             continue
         text, words = _first_sentence(text, words)

@@ -209,6 +209,7 @@ def test_unit_features_are_stable_names():
     ("Xi Jinping stepped outside the country's borders for the first time.", "stepped outside the country's borders"),
     ("Russia asked China for military equipment after the invasion.", "asked China for military equipment"),
     ("Washington is ready to provide Kyiv with military aid, officials said.", "provide Kyiv with military aid"),
+    ("Berlin refused to join other allies in sending tanks to the front.", "join other allies in sending tanks"),
 ])
 def test_the_complement_a_verb_needs_is_never_deleted(sentence, kept):
     doc = parse([sentence])[0]
