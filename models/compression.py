@@ -22,7 +22,7 @@ UNIT_DEPS = {"appos", "relcl", "acl", "advcl", "prep", "npadvmod", "tmod", "advm
 KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably",
                 "only", "almost", "nearly", "about", "more", "less", "least", "most", "so", "too", "very", "just",
                 "hardly", "barely", "already", "yet", "ever", "perhaps", "maybe", "again", "how", "why", "when",
-                "where",
+                "where", "seemingly", "purportedly", "supposedly", "ostensibly", "presumably", "potentially",
                 # a direction completes its verb: "push the army back" is not "push the army"
                 "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
 _KEEP_PREPS = {"according"}  # "according to X" names who says it: dropping it turns a claim into a fact
@@ -69,6 +69,15 @@ def _span(tok) -> tuple[int, int]:
     return tok.left_edge.i, tok.right_edge.i + 1
 
 
+_MODALS = {"should", "must", "could", "would", "may", "might", "ought", "can"}
+
+
+def _opinion(verb) -> bool:
+    """Whether a clause says what should or could be, not what is: a modal, or "need" ("Governments need to ...",
+    "No one should doubt ..."); its speaker stays with it."""
+    return verb.lemma_.lower() == "need" or any(c.dep_ == "aux" and c.lower_ in _MODALS for c in verb.children)
+
+
 def is_unit(tok, open_at: np.ndarray) -> bool:
     """Whether `tok`'s subtree may be deleted as a whole (`open_at`: open_quote_at of its sentence)."""
     if tok.dep_ not in UNIT_DEPS or tok.head is tok:
@@ -85,6 +94,9 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return False  # "to X" of "according to X", "of" of "because of", "in X" of "including in X"
     if needed_by_verb(tok):
         return False
+    if tok.lemma_ in SPEECH_VERBS and tok.i > tok.head.i and tok.dep_ in ("parataxis", "conj", "advcl", "ccomp") \
+            and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children) and _opinion(tok.head):
+        return False  # "Governments need to subsidise food, the IMF head said": a view, never a fact
     if (start > 0 and doc_hyphen(tok.doc, start - 1)) or (end < len(tok.doc) and doc_hyphen(tok.doc, end)):
         return False  # part of a hyphenated word ("US-supplied")
     if tok.dep_ == "appos" and sum(c.dep_ == "appos" for c in tok.head.children) > 1:

@@ -113,7 +113,17 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         return replace, drop
     verbs = [root] + [c for c in root.children if c.dep_ == "ccomp" and root.lemma_ in _SPEECH]
     verbs += [c for v in list(verbs) for c in v.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
-    if _past_beside(root, keep, inside_quote):
+    said = [c for c in root.children if c.dep_ in ("parataxis", "conj", "advcl", "ccomp") and c.lemma_ in _SPEECH
+            and c.i > root.i and keep[c.i] and not inside_quote[c.i]
+            and any(s.dep_ in ("nsubj", "nsubjpass") for s in c.children)]  # "..., the minister said on Monday"
+    for v in said:
+        _rewrite(v, subject_number(v), keep, replace, drop)
+        subj = next(c for c in v.children if c.dep_ in ("nsubj", "nsubjpass"))
+        _by_surname(doc, subj, drop, replace, keep)
+        drop.update(t.i for c in v.children if c.i > v.i and c.dep_ in ("prep", "npadvmod")
+                    and all(x.ent_type_ in ("DATE", "TIME") for x in c.subtree if x.dep_ != "prep")
+                    for t in c.subtree)  # "on Wednesday"
+    if _past_beside(root, keep, inside_quote, skip=set(said)):
         verbs = []  # a clause of its own stays in the past: the main verb too ("prices rose 2%, and Brent rose")
     for v in verbs:
         if not keep[v.i] or inside_quote[v.i]:
@@ -134,11 +144,11 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
     return replace, drop
 
 
-def _past_beside(root, keep, inside_quote) -> bool:
+def _past_beside(root, keep, inside_quote, skip=frozenset()) -> bool:
     """Whether a kept clause with a subject of its own beside the main one (a second conjunct, a clause after a
     semicolon, a "since" clause) is in the past, where the main verb's headline present would clash with it."""
     for c in root.children:
-        if not keep[c.i] or inside_quote[c.i] or c.dep_ not in ("conj", "parataxis", "advcl", "ccomp"):
+        if not keep[c.i] or inside_quote[c.i] or c in skip or c.dep_ not in ("conj", "parataxis", "advcl", "ccomp"):
             continue
         if c.dep_ == "ccomp" and (c.i > root.i or root.lemma_ in _SPEECH):
             continue  # a reported clause; a clause before the main verb is one of its own ("X ended; they lasted")

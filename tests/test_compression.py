@@ -398,3 +398,14 @@ def test_a_headline_of_two_sentences_keeps_the_first():
     texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
     assert texts and all(". " not in t for t in texts)
     assert "Mayor says new bridge means everything" in texts
+
+
+def test_a_view_keeps_its_speaker_and_a_hedge_stays():
+    doc = parse(["Governments need to subsidise the cost of food and energy for the poorest families, the head of the "
+                 "International Monetary Fund has told the BBC."])[0]
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
+    assert texts and all("International Monetary Fund tells BBC" in t for t in texts)  # never the view as a fact
+    doc = parse(["Russia has seemingly fired another warning to the West after reports of troops moving towards "
+                 "the Finnish border."])[0]
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
+    assert texts and all("seemingly" in t for t in texts)
