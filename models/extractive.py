@@ -172,6 +172,7 @@ _ATTRIBUTION = re.compile(r",\s+[^,]{0,80}?\s(?:said|says|reported|announced|tol
 # "..., former Bolivian President, Evo Morales, has said." (a speaker with a name in apposition: all of it goes)
 _NAMED_ATTRIBUTION = re.compile(r",\s+[^,]{0,60},\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},\s+(?:has\s+|had\s+)?"
                                 r"(?:said|says|reported|announced|told)\b.*$")
+_VIEW = re.compile(r"\b(?:should|must|ought|need|needs)\b", re.I)
 _OPENERS = {"in", "on", "at", "during", "after", "before", "following", "speaking", "according", "as", "while", "when",
             "amid", "despite", "since", "with", "for", "earlier", "later", "meanwhile", "asked"}
 _WEEKDAY = re.compile(r"\s+(?:on|in) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -187,8 +188,9 @@ def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | Non
     a word like "in", never leaving a quotation or bracket open, no final stop."""
     sentence = strip_lead_in(sentence)
     s = _ATTRIBUTION.sub("", _NAMED_ATTRIBUTION.sub("", sentence))
-    if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS:
-        s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ...")
+    if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS or (s != sentence and _VIEW.search(s)):
+        s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ..."), or
+        # what was said is a view, not a fact ("No one should doubt ..., the ambassador said"): its speaker stays
     words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", s)).split())  # ", on Monday," leaves ",,"
     n = len(words)
     if n > max_words:
