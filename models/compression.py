@@ -97,6 +97,8 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
     if tok.lemma_ in SPEECH_VERBS and tok.i > tok.head.i and tok.dep_ in ("parataxis", "conj", "advcl", "ccomp") \
             and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children) and _opinion(tok.head):
         return False  # "Governments need to subsidise food, the IMF head said": a view, never a fact
+    if any(c.lower_ in ("only", "too", "enough") and c.dep_ in ("advmod", "amod") for c in tok.children):
+        return False  # "can be called successful only for US strategy", "taking warnings too lightly": the point
     if (start > 0 and doc_hyphen(tok.doc, start - 1)) or (end < len(tok.doc) and doc_hyphen(tok.doc, end)):
         return False  # part of a hyphenated word ("US-supplied")
     if tok.dep_ == "appos" and sum(c.dep_ == "appos" for c in tok.head.children) > 1:

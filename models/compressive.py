@@ -43,6 +43,13 @@ def stranded_verb(doc, keep) -> bool:
     return bool(right) and not any(keep[c.i] for c in right)
 
 
+def speaker_lost(doc, keep, inside) -> bool:
+    """Whether a kept speech verb after what was said has lost who says it ('..., said Thursday')."""
+    return any(keep[t.i] and not inside[t.i] and t.lemma_ in SPEECH_VERBS and t.pos_ == "VERB"
+               and any(c.i < t.i and c.dep_ in ("ccomp", "parataxis") and keep[c.i] for c in t.children)
+               and not any(c.dep_ in ("nsubj", "nsubjpass") and keep[c.i] for c in t.children) for t in doc)
+
+
 def misparsed_speaker(tok) -> bool:
     """A speech verb joined to the clause before it with no "and" ("..., Boris Gryzlov, envoy to the talks, told
     reporters"): the parser has lost its subject, so compressions of the sentence would drop who speaks."""
@@ -160,7 +167,7 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
                 break
         if max_chars is not None and len(text) > max_chars:
             continue
-        if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep) or any(
+        if len(words) > max_words or len(words) < 3 or stranded_verb(doc, keep) or speaker_lost(doc, keep, inside) or any(
                 keep[t.i] and not keep[t.head.i] for t in doc if t.dep_ == "case"):
             continue  # (a possessive "’s" whose owner went: "visit ’s east")
         if not is_headline(text) or ends_inside_phrase(doc, keep):

@@ -186,10 +186,19 @@ _PARTICLES = {"le", "la", "de", "du", "des", "von", "van", "der", "den", "al", "
 def _surname_start(person) -> int:
     """Where the surname of the name `person` (a Span) starts: its last word, with the particles before it ("Le
     Maire", "von der Leyen"), never the first word."""
+    if len(person) <= 3 and person[0].text in _FAMILY_NAME_FIRST:
+        return person.start  # "Wang Wenbin", "Xi Jinping": the family name comes first; the whole name stays
     start = person.end - 1
     while start - 1 > person.start and person.doc[start - 1].lower_ in _PARTICLES:
         start -= 1
     return start
+
+
+# Common Chinese family names, written first ("Wang Wenbin" is Mr Wang): such a name is never cut to its last word.
+_FAMILY_NAME_FIRST = set("Wang Li Zhang Liu Chen Yang Zhao Huang Zhou Wu Xu Sun Hu Zhu Gao Lin Guo Ma Luo Liang Song "
+                         "Zheng Xie Han Tang Feng Dong Xiao Cheng Cao Yuan Deng Fu Shen Zeng Peng Lu Su Jiang Cai Jia "
+                         "Ding Wei Xue Ye Yan Pan Du Dai Xia Zhong Tian Ren Fan Fang Shi Yao Tan Liao Zou Xiong Jin Hao "
+                         "Kong Bai Cui Kang Mao Qiu Qin Xi Hua Geng".split())
 
 
 def _by_surname(doc, subj, drop: set, replace: dict | None = None, keep: np.ndarray | None = None) -> None:

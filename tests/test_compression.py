@@ -120,6 +120,8 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
      "Blinken says talks had failed"),  # a title with a preposition too
     ("Putin and Biden said the talks had failed.", "Putin and Biden say talks had failed"),  # nobody is dropped
     ("Zelensky told Biden that Ukraine needs jets.", "Zelensky tells Biden Ukraine needs jets"),  # a person told: kept
+    ("Chinese President Xi Jinping said the two countries would deepen ties.",
+     "Xi Jinping says two countries would deepen ties"),  # a family name written first: never "Jinping says"
     ("Biden met Zelensky in Kyiv on Monday.", "Biden meets Zelensky in Kyiv"),
     ("On Monday, November 22, the Russian market plunged to a new low.", "Russian market plunges to new low"),
     # a verb is rewritten only when its written form is the past of its lemma ("shined" is not "shin" + "ed")
@@ -409,3 +411,20 @@ def test_a_view_keeps_its_speaker_and_a_hedge_stays():
                  "the Finnish border."])[0]
     texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
     assert texts and all("seemingly" in t for t in texts)
+
+
+def test_a_deletion_never_takes_the_point_of_a_sentence():
+    for sentence, kept in [("The meeting can be called successful only for the American strategy, the envoy said.", "only"),
+                           ("Putin said the West was taking the warnings too lightly.", "too lightly")]:
+        doc = parse([sentence])[0]
+        texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
+        assert texts and all(kept in t for t in texts), texts
+
+
+def test_a_speech_verb_never_loses_its_speaker():
+    from models.compressive import speaker_lost
+    doc = parse(["China expects the union to resist the idea of blocs, spokesperson Wang Wenbin said Thursday."])[0]
+    keep = np.ones(len(doc), dtype=bool)
+    assert not speaker_lost(doc, keep, quoted(doc))
+    keep[[t.i for t in doc if t.text in ("spokesperson", "Wang", "Wenbin")]] = False
+    assert speaker_lost(doc, keep, quoted(doc))  # "..., said Thursday"
