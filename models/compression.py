@@ -29,7 +29,8 @@ _KEEP_PREPS = {"according"}  # "according to X" names who says it: dropping it t
 _QUOTES = set("\"“”«»")
 _OPEN_CLOSE = {"(": ")", "[": "]"}
 SPEECH_VERBS = {"say", "tell", "announce", "claim", "accuse", "warn", "report", "state", "add", "note", "insist",
-                "deny", "confirm", "write", "tweet", "declare", "allege", "stress", "argue", "suggest", "urge"}
+                "deny", "confirm", "write", "tweet", "declare", "allege", "stress", "argue", "suggest", "urge",
+                "vow", "pledge", "promise", "threaten", "predict"}
 _CARRY_NOTHING = re.compile(r"\b(?:correspondent|reporter|journalist|anchor|host|editor|columnist|producer)s?\b", re.I)
 _ENTS = ("DATE", "TIME", "GPE", "LOC", "PERSON", "ORG", "NORP", "CARDINAL", "MONEY", "PERCENT", "QUANTITY")
 
@@ -69,7 +70,7 @@ def _span(tok) -> tuple[int, int]:
     return tok.left_edge.i, tok.right_edge.i + 1
 
 
-_MODALS = {"should", "must", "could", "would", "may", "might", "ought", "can"}
+_MODALS = {"should", "must", "could", "would", "may", "might", "ought", "can", "will"}
 
 
 def _opinion(verb) -> bool:
@@ -145,6 +146,9 @@ def needed_by_verb(tok) -> bool:
     verb = tok.head
     if tok.dep_ not in ("prep", "advmod", "npadvmod") or verb.pos_ not in ("VERB", "AUX") or tok.i < verb.i:
         return False
+    if tok.dep_ == "prep" and tok.lower_ in ("on", "at", "during") and any(
+            c.dep_ == "pobj" and c.ent_type_ in ("DATE", "TIME") for c in tok.children):
+        return False  # "called on Thursday": a date, whatever the verb
     if tok.dep_ == "prep" and tok.lower_ in _OBJECT_PREPS.get(verb.lemma_.lower(), "").split():
         return True
     if any(c.dep_ in _OBJECTS for c in verb.children) or verb.lemma_ == "be":

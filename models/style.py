@@ -87,6 +87,8 @@ def subject_number(verb) -> bool | None:
     low = subj.text.lower()
     if any(c.dep_ == "conj" for c in subj.children):
         return True  # "Russia and Belarus"
+    if subj.ent_type_ == "PERSON" and subj.tag_ in ("NNP", "NNPS"):
+        return False  # one person, whatever the tagger says of a name ending in s ("Guterres")
     if subj.tag_ in ("NNS", "NNPS") or low in _PLURAL_PRONOUNS:
         return True
     if subj.tag_ in ("NN", "NNP") or low in _SINGULAR_PRONOUNS:
