@@ -172,6 +172,13 @@ _ATTRIBUTION = re.compile(r",\s+[^,]{0,80}?\s(?:said|says|reported|announced|tol
 # "..., former Bolivian President, Evo Morales, has said." (a speaker with a name in apposition: all of it goes)
 _NAMED_ATTRIBUTION = re.compile(r",\s+[^,]{0,60},\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3},\s+(?:has\s+|had\s+)?"
                                 r"(?:said|says|reported|announced|told)\b.*$")
+# the named speaker of a trailing attribution: its last capitalised word before the speech verb
+_SPEAKER_NAME = re.compile(r"\b[A-Z][a-z]+\s+([A-Z][a-zA-Z'’-]+),?\s+(?:has\s+|had\s+)?"
+                           r"(?:said|says|reported|announced|told)\b")
+_NOT_A_NAME = set("Ministry Office Department Council Agency Service Committee Commission Government Administration "
+                  "Command Staff Forces Army Navy Police Court Bank Fund Union News Times Post Journal Press Reuters "
+                  "Kremlin House Guard Corps Company Group Party Embassy Mission Secretariat Parliament Duma Senate "
+                  "Congress Cabinet Authority Authorities Spokesman Spokeswoman Spokesperson Minister".split())
 _VIEW = re.compile(r"\b(?:should|must|ought|need|needs)\b", re.I)
 _OPENERS = {"in", "on", "at", "during", "after", "before", "following", "speaking", "according", "as", "while", "when",
             "amid", "despite", "since", "with", "for", "earlier", "later", "meanwhile", "asked"}
@@ -191,6 +198,8 @@ def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | Non
     if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS or (s != sentence and _VIEW.search(s)):
         s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ..."), or
         # what was said is a view, not a fact ("No one should doubt ..., the ambassador said"): its speaker stays
+    elif s != sentence and (name := _SPEAKER_NAME.search(sentence[len(s):])) and name.group(1) not in _NOT_A_NAME:
+        s = f"{s}, {name.group(1)} says"  # a named speaker stays, in headline form: a claim is never a fact
     words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", s)).split())  # ", on Monday," leaves ",,"
     n = len(words)
     if n > max_words:
