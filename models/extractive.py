@@ -188,18 +188,25 @@ _PAIRS = {'"': '"', "“": "”", "(": ")", "«": "»"}
 _LEADING_MARKS = re.compile(r"^[\s\-–—―:*•·>|]+")  # "— Graphic footage: ...", "* As ..."
 
 
-def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | None = None) -> str:
+def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | None = None,
+                        speaker: bool | None = None) -> str:
     """A headline cut from a source sentence: its main clause without a dateline or attribution ("..., an
-    official said") and, as headlines do, without the articles a / an / the outside quotations; at most
-    `max_words` words (and `max_chars` characters), never ending on a number whose scale or unit was cut off or on
-    a word like "in", never leaving a quotation or bracket open, no final stop."""
+    official said"; a named speaker stays by surname, "..., Lavrov says", where the whole fits the limits, or
+    with `speaker` True whatever it costs, never with `speaker` False) and, as headlines do, without the articles
+    a / an / the outside quotations; at most `max_words` words (and `max_chars` characters), never ending on a
+    number whose scale or unit was cut off or on a word like "in", never leaving a quotation or bracket open, no
+    final stop."""
     sentence = strip_lead_in(sentence)
     s = _ATTRIBUTION.sub("", _NAMED_ATTRIBUTION.sub("", sentence))
     if len(s.split()) < 5 or s.split()[0].lower() in _OPENERS or (s != sentence and _VIEW.search(s)):
         s = sentence  # the attribution was the main clause ("Mayor X said ...", "In Kyiv, the mayor said ..."), or
         # what was said is a view, not a fact ("No one should doubt ..., the ambassador said"): its speaker stays
-    elif s != sentence and (name := _SPEAKER_NAME.search(sentence[len(s):])) and name.group(1) not in _NOT_A_NAME:
-        s = f"{s}, {name.group(1)} says"  # a named speaker stays, in headline form: a claim is never a fact
+    elif s != sentence and speaker is not False and (name := _SPEAKER_NAME.search(sentence[len(s):])) \
+            and name.group(1) not in _NOT_A_NAME:
+        said = f"{s}, {name.group(1)} says"  # a named speaker stays, in headline form: a claim is never a fact
+        said_words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", said)).split())
+        if speaker or len(said_words) <= max_words and (not max_chars or len(" ".join(said_words)) <= max_chars):
+            s = said
     words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", s)).split())  # ", on Monday," leaves ",,"
     n = len(words)
     if n > max_words:

@@ -409,7 +409,7 @@ class Summarizer:
         real = [i for i, x in enumerate(sents) if len(x.split()) >= 6]
         lead = next((i for i in real[:3] if not is_furniture(sents[i])), real[0] if real else 0)
         text = extractive_headline(sents[lead], s.headline_max_words, HEADLINE_MAX_CHARS)
-        full = extractive_headline(sents[lead], 10 ** 6)
+        full = extractive_headline(sents[lead], 10 ** 6, speaker=text.endswith(" says"))  # its speaker, as text has
         if text != full and not r.problem:
             doc = parse([full])[0]
             text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
