@@ -115,6 +115,8 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         return replace, drop
     verbs = [root] + [c for c in root.children if c.dep_ == "ccomp" and root.lemma_ in _SPEECH]
     verbs += [c for v in list(verbs) for c in v.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
+    verbs += [c for c in root.children if c.dep_ == "advcl" and c.tag_ == "VBD" and any(  # "... as investors assess"
+        m.dep_ == "mark" and m.lower_ in _SAME_TIME for m in c.children)]
     said = [c for c in root.children if c.dep_ in ("parataxis", "conj", "advcl", "ccomp") and c.lemma_ in _SPEECH
             and c.i > root.i and keep[c.i] and not inside_quote[c.i]
             and any(s.dep_ in ("nsubj", "nsubjpass") for s in c.children)]  # "..., the minister said on Monday"
@@ -133,7 +135,7 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         own = any(c.dep_ in ("nsubj", "nsubjpass") for c in v.children)
         if v.dep_ == "conj" and own:
             continue  # a clause of its own after the main one stays as written
-        _rewrite(v, subject_number(v if own else v.head), keep, replace, drop, main=v.dep_ != "conj",
+        _rewrite(v, subject_number(v if own else v.head), keep, replace, drop, main=v.dep_ not in ("conj", "advcl"),
                  reported=v.dep_ == "ccomp" and v.i > v.head.i)
         if v.dep_ == "ccomp":  # "Kremlin says that ..." -> "Kremlin says ..."
             drop.update(c.i for c in v.children if c.dep_ == "mark" and c.lower_ == "that" and c.i < v.i)
@@ -144,6 +146,9 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         if subj is not None:
             _by_surname(doc, subj, drop, replace, keep)
     return replace, drop
+
+
+_SAME_TIME = {"as", "while", "when", "after", "because", "amid"}  # a clause told in the main verb's tense
 
 
 def _past_beside(root, keep, inside_quote, skip=frozenset()) -> bool:
