@@ -51,6 +51,6 @@ def text_problem(body: str) -> str | None:
     lines = [x for x in body.splitlines() if x.strip()]
     if len(lines) >= 3 and sum(bool(re.match(r"\s*(?:[-*•·–]|\d+[.)])\s", x)) for x in lines) / len(lines) > 0.5:
         return "text is a list of bullet points"
-    if len(words) > 40 and not re.search(r"[.!?](?:\s|$)", body):
+    if len(words) > 40 and not re.search(r"[.!?][\"'”’»)\]]*(?:\s|$)", body):  # (a stop may close a quotation)
         return "text has no sentence punctuation"
     return None

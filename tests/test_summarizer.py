@@ -268,3 +268,10 @@ def test_a_lead_with_no_phrase_end_in_reach_gives_way_to_a_later_sentence(summar
     assert source == "compressive" and chosen != [0] and "bridge" in text and len(text) <= 120
     assert any(w.startswith("headline: built on a later sentence") for w in warned)
     assert not any("cut at the word limit" in w for w in warned)
+
+
+def test_a_body_of_one_sentence_that_ends_in_a_quotation_has_punctuation():
+    body = ("Fresh from its long campaign in the south, the army appeared to be preparing on Thursday for a new push "
+            "toward the river crossings of the region, described by a senior regional official as a “decisive moment "
+            "for the whole of the southern front and for the people who live there.’’")
+    assert text_problem(body) is None
