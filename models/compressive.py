@@ -162,7 +162,7 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
                 keep[first.i] = False
             words = drop_articles(render(doc, keep, replace).split())
             text = re.sub(r"[,;:]+([”\"’']+)$", r"\1", " ".join(words).rstrip(".,;: -–—―"))  # 'world,”' -> 'world”'
-            text = text[:1].upper() + text[1:]
+            text = re.sub(r"^([\"“‘']*)(\w)", lambda m: m.group(1) + m.group(2).upper(), text)  # '"collision" ...' too
             if max_chars is None or len(text) <= max_chars:
                 break
         if max_chars is not None and len(text) > max_chars:

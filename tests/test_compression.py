@@ -121,6 +121,7 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     ("Putin and Biden said the talks had failed.", "Putin and Biden say talks had failed"),  # nobody is dropped
     ("Zelensky told Biden that Ukraine needs jets.", "Zelensky tells Biden Ukraine needs jets"),  # a person told: kept
     ("Stocks finished higher as investors assessed the talks.", "Stocks finish higher as investors assess talks"),
+    ('"collision" news came amid the claims of an invasion.', '"Collision" news comes amid claims of invasion'),
     ("The mayor has seen many changes since he took office.", "Mayor has seen many changes since he took office"),
     ("UN Secretary-General Antonio Guterres called for an end to the fighting.",
      "UN Secretary-General Antonio Guterres calls for end to fighting"),  # one person, though the name ends in s
