@@ -98,6 +98,10 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
     if tok.lemma_ in SPEECH_VERBS and tok.i > tok.head.i and tok.dep_ in ("parataxis", "conj", "advcl", "ccomp") \
             and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children) and _opinion(tok.head):
         return False  # "Governments need to subsidise food, the IMF head said": a view, never a fact
+    if tok.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in tok.children):
+        return False  # "sanctions, if Russia attacks": a condition is part of the claim
+    if tok.dep_ in ("relcl", "acl") and tok.head.lower_ in ("those", "one", "anyone", "everyone", "someone", "all"):
+        return False  # "inflamed by those who ...": the pronoun means nothing without its clause
     if any(c.lower_ in ("only", "too", "enough") and c.dep_ in ("advmod", "amod") for c in tok.children):
         return False  # "can be called successful only for US strategy", "taking warnings too lightly": the point
     if (start > 0 and doc_hyphen(tok.doc, start - 1)) or (end < len(tok.doc) and doc_hyphen(tok.doc, end)):

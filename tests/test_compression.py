@@ -444,3 +444,13 @@ def test_a_vow_keeps_who_made_it_and_a_date_goes_whatever_the_verb():
     assert any("on Thursday" not in c.text for c in headline_candidates(doc, NEUTRAL, 22))
     doc = parse(["The former mayor was sentenced to ten years in prison by the city court."])[0]
     assert all("sentenced to ten years" in c.text for c in headline_candidates(doc, NEUTRAL, 22))
+
+
+def test_a_condition_and_the_clause_a_pronoun_needs_stay():
+    doc = parse(["Western nations will impose tough sanctions on the banks if Russia attacks its neighbour, the "
+                 "president said."])[0]
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
+    assert texts and all("if Russia attacks" in t for t in texts)  # never a condition dropped from a threat
+    doc = parse(["The situation was artificially inflamed by those who want a war, the minister said."])[0]
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
+    assert all("those who want war" in t for t in texts if "those" in t) and texts
