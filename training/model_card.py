@@ -221,7 +221,12 @@ words) for an English news article, from the article's own sentences:
    the **faithfulness guard** (numbers and names, spaCy's entities too, supported by the article); the teaser
    adds to the headline: it is never the headline's own sentence nor one restating it (`repeats`), unless the body
    has nothing else but site text (a one-sentence body); a sentence cut out of a longer quotation does not open
-   it. When nothing passes, the extractive method writes the output (and says so).
+   it. A view, a vow or a claim keeps who holds it ("..., Habeck says"); a condition ("if Russia attacks"), a hedge
+   ("reportedly", "seemingly") and "only" are never deleted. When nothing passes, the extractive method writes the
+   output (and says so): the lead sentence stopped at its last phrase end within the limits; where it has none,
+   a compressive headline that reads alone from the next two ranked sentences; only then the lead cut at the word
+   limit, with the warning "headline: cut at the word limit inside a phrase" (2.5% of test articles in
+   docs/BENCHMARKS.md).
 
 {"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive method as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator (the default base, MiniLM, is an encoder); give `--base-model` a T5/BART checkpoint to add one."}
 
