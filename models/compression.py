@@ -98,6 +98,9 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
     if tok.lemma_ in SPEECH_VERBS and tok.i > tok.head.i and tok.dep_ in ("parataxis", "conj", "advcl", "ccomp") \
             and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children) and _opinion(tok.head):
         return False  # "Governments need to subsidise food, the IMF head said": a view, never a fact
+    if tok.dep_ == "acl" and tok.head.lemma_.lower() in _INFINITIVE_NOUNS and any(
+            c.dep_ == "aux" and c.lower_ == "to" for c in tok.children):
+        return False  # "its refusal to join", "in a bid to cut": the noun says nothing without what follows
     if tok.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in tok.children):
         return False  # "sanctions, if Russia attacks": a condition is part of the claim
     if tok.dep_ in ("relcl", "acl") and tok.head.lower_ in ("those", "one", "anyone", "everyone", "someone", "all"):
@@ -126,6 +129,10 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return True  # a negated side clause may go whole; negation inside what stays is kept
     return True
 
+
+_INFINITIVE_NOUNS = {"refusal", "decision", "attempt", "bid", "effort", "plan", "failure", "ability", "right", "need",
+                     "willingness", "readiness", "intention", "order", "agreement", "promise", "threat", "move",
+                     "push", "campaign", "call", "offer", "request", "proposal", "chance", "opportunity", "way"}
 
 # Nouns that need their prepositional phrase ("establishes control" of what? "in response" to what?).
 _NOUN_COMPLEMENTS = {"control": "over of", "response": "to", "reaction": "to", "reply": "to", "answer": "to",

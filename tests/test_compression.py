@@ -454,3 +454,9 @@ def test_a_condition_and_the_clause_a_pronoun_needs_stay():
     doc = parse(["The situation was artificially inflamed by those who want a war, the minister said."])[0]
     texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
     assert all("those who want war" in t for t in texts if "those" in t) and texts
+
+
+def test_a_noun_keeps_the_infinitive_it_needs():
+    doc = parse(["Officials criticised the city council over its refusal to join the other regions in sending aid."])[0]
+    texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
+    assert texts and all("refusal to join" in t for t in texts if "refusal" in t)
