@@ -284,6 +284,8 @@ def reads_alone(text: str, doc, keep, inside) -> bool:
             return False
         if t.lower_ in _PRONOUNS and not noun or t.lower_ in _HIS_HER and not person:
             return False
+        if t.lower_ == "it" and t.dep_ == "nsubj" and t.head.lemma_ in SPEECH_VERBS:
+            return False  # "..., it claimed": who is it?
         noun = noun or t.pos_ in ("PROPN", "NOUN")
         person = person or t.tag_ == "NNP" or t.ent_type_ == "PERSON" or t.lemma_.lower() in _PERSON_NOUNS
     return True

@@ -295,6 +295,7 @@ def test_a_headline_never_ends_on_a_word_that_waits_for_more():
     ("President Zelensky spoke to Congress about the offensive.", True),
     ("Fewer than half of voters approve of the job he is doing.", False),  # he needs someone, not something
     ("Voters say their bills are too high.", True),  # they may be anything plural
+    ("Putin ordered dozens of new missiles, it claimed.", False),  # who is it?
 ])
 def test_a_headline_reads_alone_or_comes_last(sentence, alone):
     doc = parse([sentence])[0]
