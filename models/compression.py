@@ -79,6 +79,13 @@ def _opinion(verb) -> bool:
     return verb.lemma_.lower() == "need" or any(c.dep_ == "aux" and c.lower_ in _MODALS for c in verb.children)
 
 
+def trailing_speech(tok) -> bool:
+    """Whether `tok` is a speech verb after the clause it reports, with a subject of its own, that the parser hung
+    on that clause ("Governments need to ..., the head of the IMF has told the BBC")."""
+    return (tok.lemma_ in SPEECH_VERBS and tok.i > tok.head.i and tok.dep_ in ("parataxis", "conj", "advcl", "ccomp")
+            and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children))
+
+
 def is_unit(tok, open_at: np.ndarray) -> bool:
     """Whether `tok`'s subtree may be deleted as a whole (`open_at`: open_quote_at of its sentence)."""
     if tok.dep_ not in UNIT_DEPS or tok.head is tok:
@@ -95,8 +102,7 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return False  # "to X" of "according to X", "of" of "because of", "in X" of "including in X"
     if needed_by_verb(tok):
         return False
-    if tok.lemma_ in SPEECH_VERBS and tok.i > tok.head.i and tok.dep_ in ("parataxis", "conj", "advcl", "ccomp") \
-            and any(c.dep_ in ("nsubj", "nsubjpass") for c in tok.children) and _opinion(tok.head):
+    if trailing_speech(tok) and _opinion(tok.head):
         return False  # "Governments need to subsidise food, the IMF head said": a view, never a fact
     if tok.dep_ == "acl" and tok.head.lemma_.lower() in _INFINITIVE_NOUNS and any(
             c.dep_ == "aux" and c.lower_ == "to" for c in tok.children):

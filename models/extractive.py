@@ -204,10 +204,10 @@ def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | Non
     elif s != sentence and speaker is not False and (name := _SPEAKER_NAME.search(sentence[len(s):])) \
             and name.group(1) not in _NOT_A_NAME:
         said = f"{s}, {name.group(1)} says"  # a named speaker stays, in headline form: a claim is never a fact
-        said_words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", said)).split())
+        said_words = _headline_words(said)
         if speaker or len(said_words) <= max_words and (not max_chars or len(" ".join(said_words)) <= max_chars):
             s = said
-    words = drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", s)).split())  # ", on Monday," leaves ",,"
+    words = _headline_words(s)
     n = len(words)
     if n > max_words:
         n = max_words
@@ -227,6 +227,11 @@ def extractive_headline(sentence: str, max_words: int = 14, max_chars: int | Non
     if opened:  # opened among the first words ('"We will rebuild ...'): close it
         cut[-1] = cut[-1].rstrip(".,;:") + ("…" if len(cut) < len(words) else "") + _PAIRS[opened[1]]
     return " ".join(cut).rstrip(".,;: -–—―")
+
+
+def _headline_words(text: str) -> list[str]:
+    """`text`'s words in headline style: no weekday ("on Monday"), no articles (drop_articles)."""
+    return drop_articles(re.sub(r",\s*,", ",", _WEEKDAY.sub("", text)).split())  # ", on Monday," leaves ",,"
 
 
 # "a few" is not "few", nor "a little" "little"; "The Hague" keeps its article

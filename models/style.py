@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from .compression import SPEECH_VERBS as _SPEECH
+from .compression import SPEECH_VERBS as _SPEECH, trailing_speech
 
 _IRREGULAR_3SG = {"be": "is", "have": "has", "do": "does", "go": "goes"}
 # Past tense and participle of the common irregular verbs: a verb is rewritten only when its written form is the
@@ -117,9 +117,7 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
     verbs += [c for v in list(verbs) for c in v.children if c.dep_ == "conj" and c.pos_ in ("VERB", "AUX")]
     verbs += [c for c in root.children if c.dep_ == "advcl" and c.tag_ == "VBD" and any(  # "... as investors assess"
         m.dep_ == "mark" and m.lower_ in _SAME_TIME for m in c.children)]
-    said = [c for c in root.children if c.dep_ in ("parataxis", "conj", "advcl", "ccomp") and c.lemma_ in _SPEECH
-            and c.i > root.i and keep[c.i] and not inside_quote[c.i]
-            and any(s.dep_ in ("nsubj", "nsubjpass") for s in c.children)]  # "..., the minister said on Monday"
+    said = [c for c in root.children if trailing_speech(c) and keep[c.i] and not inside_quote[c.i]]  # "..., X said"
     for v in said:
         _rewrite(v, subject_number(v), keep, replace, drop)
         subj = next(c for c in v.children if c.dep_ in ("nsubj", "nsubjpass"))

@@ -371,12 +371,6 @@ class Summarizer:
             if guard.check(c.text, doc).ok:
                 return c.text, "compressive", [i]
         return None
-        order = np.argsort(-self.reranker.scores(rows), kind="stable")
-        for j in [j for j in order if found[j][2].alone] + ([] if alone else [j for j in order if not found[j][2].alone]):
-            i, doc, c = found[j]
-            if (accept is None or accept(c.text)) and guard.check(c.text, doc).ok:
-                return c.text, "compressive", [i]
-        return None
 
     def _extractive(self, task: str, r: "Reading", guard: Guard, headline=None):
         """The extractive method: the lead sentence's main clause within the word limit (headline:
@@ -413,15 +407,15 @@ class Summarizer:
         if text != full and not r.problem:
             doc = parse([full])[0]
             text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
-            found = later and cut_inside_phrase(doc, text) and self._later_headline(r, guard, doc)
+            cut = cut_inside_phrase(doc, text)
+            found = later and cut and self._later_headline(r, guard, doc)
             if found:
                 if warnings_ is not None:
                     warnings_.append("headline: built on a later sentence (the lead has no phrase end within the "
                                      "word limit)")
                 return found
-            if cut_inside_phrase(doc, text):
-                if warnings_ is not None:
-                    warnings_.append("headline: cut at the word limit inside a phrase (no phrase ends within it)")
+            if cut and warnings_ is not None:
+                warnings_.append("headline: cut at the word limit inside a phrase (no phrase ends within it)")
         elif text != full and warnings_ is not None:
             warnings_.append("headline: cut at the word limit")
         text = guarded_cut(text, guard)
@@ -433,12 +427,7 @@ class Summarizer:
         fallback would cut inside a phrase; None when they give none."""
         s = self.settings
         ranks = range(s.parse_candidates, s.parse_candidates + s.later_sentences)
-        order = self.ranked("headline", r)
-        want = [order[k] for k in ranks if k < len(order)]
-        if not want:
-            return None
-        docs = dict(zip(want, parse([strip_lead_in(r.sentences[i]) for i in want])))
-        return self._compressive_headline(r, docs, guard, ranks=ranks, near=_content(lead.text))
+        return self._compressive_headline(r, {}, guard, ranks=ranks, near=_content(lead.text))  # (parsed as needed)
 
     # --- the optional generator (T5/BART) ---------------------------------------------------------
     @torch.inference_mode()
