@@ -73,7 +73,9 @@ class SummarizerSettings:
 
 
 def _content(text: str) -> set:
-    """A headline's content words, by their first five letters (a crude stem: "warned", "warns" -> "warn")."""
+    """A headline's content words, by their first five letters (a crude stem: "warned", "warns" -> "warn"; and
+    "Russia", "Russian" -> "russi", which the Porter stems of compressive.repeats keep apart: with those, the
+    later-sentence headlines scored ROUGE-L 27.62 against 27.71 on 500 validation articles and read worse)."""
     return {w.lower()[:5] for w in re.findall(r"[A-Za-z]{4,}", text) if w.lower() not in STOP_WORDS}
 
 
