@@ -38,6 +38,7 @@ from .parse import parse, text_problem
 from .selection import FEATURES, Selector, candidate_features, lexical_salience, sentence_embeddings
 
 TASKS = ("headline", "teaser")
+CUT_WARNING = "headline: cut at the word limit"  # every warning of a headline cut at the word limit starts so
 METHODS = ("compressive", "extractive", "generator")  # what can write an output
 
 
@@ -417,9 +418,9 @@ class Summarizer:
                                      "word limit)")
                 return found
             if cut and warnings_ is not None:
-                warnings_.append("headline: cut at the word limit inside a phrase (no phrase ends within it)")
+                warnings_.append(f"{CUT_WARNING} inside a phrase (no phrase ends within it)")
         elif text != full and warnings_ is not None:
-            warnings_.append("headline: cut at the word limit")
+            warnings_.append(CUT_WARNING)
         text = guarded_cut(text, guard)
         return (text or lead_words(r.body, s.headline_max_words)), "extractive", [lead]
 

@@ -19,7 +19,7 @@ from data import read_articles, split_articles
 from models.extractive import is_furniture
 from models.parse import parse
 from models.compressive import repeats
-from models.summarizer import Summarizer
+from models.summarizer import CUT_WARNING, Summarizer
 from .bench_classifier import freeze_memory, long_articles, machine, write_section
 from .evaluate import evaluate_summaries, format_summary_table
 from .train_summarizer import SummarizerArgs, pairs_for, train_summarizer
@@ -58,7 +58,7 @@ def form_faults(summaries) -> dict:
             "dangling_end": sum(t is not None and t.pos_ in _DANGLING_POS and t.tag_ != "RP" for t in ends),
             "site_text": sum(is_furniture(s.headline) or is_furniture(s.teaser) for s in summaries),
             "teaser_repeats_headline": sum(repeats(s.headline, s.teaser) for s in summaries),
-            "headline_cut_inside_phrase": sum(any(w.startswith("headline: cut at the word limit") for w in s.warnings)
+            "headline_cut_inside_phrase": sum(any(w.startswith(CUT_WARNING) for w in s.warnings)
                                               for s in summaries),
             "headline_sources": dict(Counter(s.headline_source for s in summaries)),
             "teaser_sources": dict(Counter(s.teaser_source for s in summaries)),
