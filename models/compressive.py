@@ -110,6 +110,50 @@ def trimmed(doc, keep: np.ndarray, max_words: int) -> list[np.ndarray]:
     return out
 
 
+_SPEAKER_TAIL = re.compile(r"^(?P<claim>.{20,}?), (?P<who>[^,“”\"]{2,110}?) (?:said|says|told|stated|added|noted|claimed|warned)"
+                           r"\b[^,“”\"]{0,60}$")
+_NOT_SPEAKER = re.compile(r"\b(?:what|that|who|which|when|is|are|was|were)\b")  # a clause, not a speaker
+
+
+_SPEAKER_NOUNS = set("official officials spokesman spokeswoman spokesperson ministry minister source sources statement "
+                     "report expert analyst commander police military army office embassy president".split())
+
+
+def first_clause(text: str) -> str | None:
+    """The sentence `text` cut to its first clause, for a headline where the whole sentence gave none (too long,
+    or misparsed): the part before a semicolon or a dash outside quotation marks; or a claim told by a speaker at
+    the end ("X is preparing Y, deputy head of Z Eduard Basurin said") kept with the speaker's last word ("X is
+    preparing Y, Basurin said"); or the part before a second clause (", so ...", ", but ..."). None when there is
+    no such cut."""
+    text = text.strip()
+    depth, cut = 0, None
+    for m in re.finditer(r"[“”\"]|; | [-–—] ", text):
+        s = m.group()
+        if s in "“”\"":
+            depth = 0 if s == "”" or (s == '"' and depth) else 1
+        elif not depth and m.start() >= 20:
+            cut = m.start()
+            break
+    if cut is not None:
+        return text[:cut].rstrip(" ,") + "."
+    m = _SPEAKER_TAIL.match(text.rstrip(" ."))
+    split_name = m and m.group("claim").split()[-1][:1].isupper() and m.group("who")[:1].isupper() and " and " in m.group("who")
+    if m and not _NOT_SPEAKER.search(m.group("who")) and not split_name:  # ("the UK Foreign, Commonwealth and ... office")
+        who = re.sub(r"(?:\s+(?:on|last|this)\s+\w+|\s+(?:today|yesterday|earlier|also|has|had))+$", "", m.group("who"))
+        last = who.split()[-1]
+        if last[:1].isupper() or last.lower() in _SPEAKER_NOUNS:
+            return f"{_before_conjunction(m.group('claim'))}, {last} said."
+    cut = _before_conjunction(text)
+    return cut + "." if cut != text else None
+
+
+def _before_conjunction(text: str) -> str:
+    """`text` up to a second clause joined by a comma and a conjunction (", so there is ...", ", but ..."),
+    outside quotation marks; all of it where there is none."""
+    m = re.search(r", (?:so|but|while|whereas|because) ", text)
+    return text[:m.start()] if m and m.start() >= 20 and not _open_quote(text[:m.start()].split()) else text
+
+
 def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:
     """The longest start of `doc` that ends at one of its phrase_ends within `max_words` words and `max_chars`
     characters (at least 4 words), as written; None when there is none (the extractive headline's cut)."""

@@ -29,7 +29,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model, require_files,
                    resolve_base, resolve_precision, write_files)
 from .compression import RERANK_FEATURES, DeletionScorer, Reranker, article_counts, rerank_features
-from .compressive import compress_teaser, cut_inside_phrase, guarded_cut, headline_candidates, phrase_cut, repeats
+from .compressive import (compress_teaser, cut_inside_phrase, first_clause, guarded_cut, headline_candidates, phrase_cut,
+                          repeats)
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, is_furniture, lead_words,
                          select_teaser, split_sentences, strip_lead_in)
 from .guard import Guard
@@ -335,11 +336,12 @@ class Summarizer:
             docs[i] = parse([strip_lead_in(r.sentences[i])])[0]
         return docs[i]
 
-    def headline_candidates(self, r: "Reading", docs: dict, trim: bool = False,
-                            ranks: range | None = None) -> tuple[list, np.ndarray]:
+    def headline_candidates(self, r: "Reading", docs: dict, trim: bool = False, ranks: range | None = None,
+                            clause: bool = False) -> tuple[list, np.ndarray]:
         """[(sentence index, doc, Candidate)] of the best-ranked sentences (`ranks`: which, default the first
         `parse_candidates`), and their rerank_features rows; with `trim`, the deletions too long for the headline
-        stopped at the end of a phrase (models.compressive.trimmed)."""
+        stopped at the end of a phrase (models.compressive.trimmed); with `clause`, of each sentence's first
+        clause (models.compressive.first_clause), parsed on its own."""
         found, rows = [], []
         ranks = ranks or range(self.settings.parse_candidates)
         order = self.ranked("headline", r)
@@ -348,6 +350,11 @@ class Summarizer:
                 break
             i = order[rank]
             doc = self._doc(r, docs, i)
+            if clause:
+                text = first_clause(doc.text)
+                if text is None:
+                    continue
+                doc = parse([text])[0]
             for c in headline_candidates(doc, self.scorers["headline"], self.settings.headline_max_words, r.counts,
                                          trim=trim, max_chars=HEADLINE_MAX_CHARS):  # longer: the display would cut it
                 found.append((i, doc, c))
@@ -362,6 +369,8 @@ class Summarizer:
         found, rows = self.headline_candidates(r, docs, ranks=ranks)
         if not found:  # no deletions bring it within the limits: the same sentences, stopped at a phrase's end
             found, rows = self.headline_candidates(r, docs, trim=True, ranks=ranks)
+        if not found:  # a sentence too long or misparsed: its first clause, parsed alone
+            found, rows = self.headline_candidates(r, docs, trim=True, ranks=ranks, clause=True)
         if not found:
             return None
         order = np.argsort(-self.reranker.scores(rows), kind="stable")

@@ -7,7 +7,7 @@ from models.compression import (RERANK_FEATURES, DeletionScorer, Reranker, compr
 from models.parse import parse
 from models.style import present, third_singular
 from models.selection import FEATURES
-from models.compressive import (compress_headline, compress_teaser, cut_inside_phrase, ends_inside_phrase,
+from models.compressive import (compress_headline, compress_teaser, cut_inside_phrase, ends_inside_phrase, first_clause,
                                headline_candidates, is_headline, phrase_cut, phrase_ends, reads_alone, repeats, trimmed)
 
 NEUTRAL = DeletionScorer(np.zeros(1 << 14, dtype=np.float32))  # p = 0.5 everywhere: nothing goes unless it must
@@ -461,3 +461,31 @@ def test_a_noun_keeps_the_infinitive_it_needs():
     doc = parse(["Officials criticised the city council over its refusal to join the other regions in sending aid."])[0]
     texts = [c.text for c in headline_candidates(doc, NEUTRAL, 22)]
     assert texts and all("refusal to join" in t for t in texts if "refusal" in t)
+
+
+@pytest.mark.parametrize("sentence, clause", [
+    ("The regional council said on Friday it plans to move 9,000 people to the west; the first trains left at dawn.",
+     "The regional council said on Friday it plans to move 9,000 people to the west."),
+    ("The mayor has been called the bravest man in the region by the national press - who praised his calm.",
+     "The mayor has been called the bravest man in the region by the national press."),
+    ("Border guards are building new checkpoints along the northern frontier, deputy head of the regional "
+     "border service Ivan Petrenko said on Sunday.",
+     "Border guards are building new checkpoints along the northern frontier, Petrenko said."),
+    ("The former mayor has already been fined in two cases, so there is no hurry to bring new charges, a court "
+     "official told reporters.", "The former mayor has already been fined in two cases, official said."),
+    ("The talks made progress on grain exports, but no date was set for the next round.",
+     "The talks made progress on grain exports."),
+    ("He said \u201cwe will rebuild; we always do\u201d at the ceremony in the rebuilt square.", None),  # inside a quotation
+    ("The plan will be discussed at the summit, the UK Foreign, Commonwealth and Development office said.", None),
+    ("The talks were postponed, a statement that the ministry made public on Saturday said.", None),  # no speaker
+    ("The bridge reopened to traffic on Monday after six weeks of repairs.", None),
+])
+def test_first_clause_cuts_at_a_clause_boundary_and_keeps_the_speaker(sentence, clause):
+    assert first_clause(sentence) == clause
+
+
+def test_the_first_clause_of_a_misparsed_sentence_gives_a_headline_that_keeps_its_speaker():
+    sentence = ("Border guards are building new checkpoints along the northern frontier, deputy head of the regional "
+                "border service of the Western Military District Ivan Petrenko said on Sunday.")
+    cands = [c.text for c in headline_candidates(parse([first_clause(sentence)])[0], NEUTRAL, 22, max_chars=120)]
+    assert cands and all(c.endswith(", Petrenko says") for c in cands)
