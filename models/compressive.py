@@ -123,8 +123,8 @@ def first_clause(text: str) -> str | None:
     """The sentence `text` cut to its first clause, for a headline where the whole sentence gave none (too long,
     or misparsed): the part before a semicolon or a dash outside quotation marks; or a claim told by a speaker at
     the end ("X is preparing Y, deputy head of Z Eduard Basurin said") kept with the speaker's last word ("X is
-    preparing Y, Basurin said"); or the part before a second clause (", so ...", ", but ..."). None when there is
-    no such cut."""
+    preparing Y, Basurin said"); or the part before a second clause (", so ...", ", but ..."); or what follows
+    an opening clause that sets the scene ("While ..., Y"). None when there is no such cut."""
     text = text.strip()
     depth, cut = 0, None
     for m in re.finditer(r"[“”\"]|; | [-–—] ", text):
@@ -144,7 +144,19 @@ def first_clause(text: str) -> str | None:
         if last[:1].isupper() or last.lower() in _SPEAKER_NOUNS:
             return f"{_before_conjunction(m.group('claim'))}, {last} said."
     cut = _before_conjunction(text)
-    return cut + "." if cut != text else None
+    if cut != text:
+        return cut + "."
+    m = _OPENING.match(text)
+    if m and not _open_quote(m.group(1).split()):
+        rest = m.group(2)
+        return rest[0].upper() + rest[1:]
+    return None
+
+
+# an opening clause or phrase that sets the scene and may go whole: "While much of the world is debating ..., Y"
+# (never a condition: "If ..., Y", "Without ..., Y" state when Y holds)
+_OPENING = re.compile(r"^((?:While|As|Although|Though|After|Before|Since|When|Despite|Amid|Following|Speaking|During|"
+                      r"Earlier|Later|In|On|At|For)\b[^,;]{8,}?), (\S.{20,})$")
 
 
 def _before_conjunction(text: str) -> str:

@@ -478,6 +478,9 @@ def test_a_noun_keeps_the_infinitive_it_needs():
     ("He said \u201cwe will rebuild; we always do\u201d at the ceremony in the rebuilt square.", None),  # inside a quotation
     ("The plan will be discussed at the summit, the UK Foreign, Commonwealth and Development office said.", None),
     ("The talks were postponed, a statement that the ministry made public on Saturday said.", None),  # no speaker
+    ("While much of the country was asleep, engineers restored power to the eastern districts of the city.",
+     "Engineers restored power to the eastern districts of the city."),
+    ("If the talks fail next week, the government will ask parliament for new powers over the grid.", None),
     ("The bridge reopened to traffic on Monday after six weeks of repairs.", None),
 ])
 def test_first_clause_cuts_at_a_clause_boundary_and_keeps_the_speaker(sentence, clause):
