@@ -119,9 +119,9 @@ _SPEAKER_NOUNS = set("official officials spokesman spokeswoman spokesperson mini
                      "report expert analyst commander police military army office embassy president".split())
 
 
-def first_clause(text: str) -> str | None:
-    """The sentence `text` cut to its first clause, for a headline where the whole sentence gave none (too long,
-    or misparsed): the part before a semicolon or a dash outside quotation marks; or a claim told by a speaker at
+def clause_alone(text: str) -> str | None:
+    """The sentence `text` cut to one clause that can stand alone, for a headline where the whole sentence gave
+    none (too long, or misparsed): the part before a semicolon or a dash outside quotation marks; or a claim told by a speaker at
     the end ("X is preparing Y, deputy head of Z Eduard Basurin said") kept with the speaker's last word ("X is
     preparing Y, Basurin said"); or the part before a second clause (", so ...", ", but ..."); or what follows
     an opening clause that sets the scene ("While ..., Y"). None when there is no such cut."""

@@ -29,7 +29,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model, require_files,
                    resolve_base, resolve_precision, write_files)
 from .compression import RERANK_FEATURES, DeletionScorer, Reranker, article_counts, rerank_features
-from .compressive import (compress_teaser, cut_inside_phrase, first_clause, guarded_cut, headline_candidates, phrase_cut,
+from .compressive import (clause_alone, compress_teaser, cut_inside_phrase, guarded_cut, headline_candidates, phrase_cut,
                           repeats)
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, is_furniture, lead_words,
                          select_teaser, split_sentences, strip_lead_in)
@@ -340,8 +340,8 @@ class Summarizer:
                             clause: bool = False) -> tuple[list, np.ndarray]:
         """[(sentence index, doc, Candidate)] of the best-ranked sentences (`ranks`: which, default the first
         `parse_candidates`), and their rerank_features rows; with `trim`, the deletions too long for the headline
-        stopped at the end of a phrase (models.compressive.trimmed); with `clause`, of each sentence's first
-        clause (models.compressive.first_clause), parsed on its own."""
+        stopped at the end of a phrase (models.compressive.trimmed); with `clause`, of each sentence cut to one
+        clause (models.compressive.clause_alone), parsed on its own."""
         found, rows = [], []
         ranks = ranks or range(self.settings.parse_candidates)
         order = self.ranked("headline", r)
@@ -351,7 +351,7 @@ class Summarizer:
             i = order[rank]
             doc = self._doc(r, docs, i)
             if clause:
-                text = first_clause(doc.text)
+                text = clause_alone(doc.text)
                 if text is None:
                     continue
                 doc = parse([text])[0]
@@ -369,7 +369,7 @@ class Summarizer:
         found, rows = self.headline_candidates(r, docs, ranks=ranks)
         if not found:  # no deletions bring it within the limits: the same sentences, stopped at a phrase's end
             found, rows = self.headline_candidates(r, docs, trim=True, ranks=ranks)
-        if not found:  # a sentence too long or misparsed: its first clause, parsed alone
+        if not found:  # a sentence too long or misparsed: one clause of it, parsed alone
             found, rows = self.headline_candidates(r, docs, trim=True, ranks=ranks, clause=True)
         if not found:
             return None

@@ -7,7 +7,7 @@ from models.compression import (RERANK_FEATURES, DeletionScorer, Reranker, compr
 from models.parse import parse
 from models.style import present, third_singular
 from models.selection import FEATURES
-from models.compressive import (compress_headline, compress_teaser, cut_inside_phrase, ends_inside_phrase, first_clause,
+from models.compressive import (compress_headline, compress_teaser, cut_inside_phrase, ends_inside_phrase, clause_alone,
                                headline_candidates, is_headline, phrase_cut, phrase_ends, reads_alone, repeats, trimmed)
 
 NEUTRAL = DeletionScorer(np.zeros(1 << 14, dtype=np.float32))  # p = 0.5 everywhere: nothing goes unless it must
@@ -483,12 +483,12 @@ def test_a_noun_keeps_the_infinitive_it_needs():
     ("If the talks fail next week, the government will ask parliament for new powers over the grid.", None),
     ("The bridge reopened to traffic on Monday after six weeks of repairs.", None),
 ])
-def test_first_clause_cuts_at_a_clause_boundary_and_keeps_the_speaker(sentence, clause):
-    assert first_clause(sentence) == clause
+def test_clause_alone_cuts_at_a_clause_boundary_and_keeps_the_speaker(sentence, clause):
+    assert clause_alone(sentence) == clause
 
 
-def test_the_first_clause_of_a_misparsed_sentence_gives_a_headline_that_keeps_its_speaker():
+def test_the_clause_alone_of_a_misparsed_sentence_gives_a_headline_that_keeps_its_speaker():
     sentence = ("Border guards are building new checkpoints along the northern frontier, deputy head of the regional "
                 "border service of the Western Military District Ivan Petrenko said on Sunday.")
-    cands = [c.text for c in headline_candidates(parse([first_clause(sentence)])[0], NEUTRAL, 22, max_chars=120)]
+    cands = [c.text for c in headline_candidates(parse([clause_alone(sentence)])[0], NEUTRAL, 22, max_chars=120)]
     assert cands and all(c.endswith(", Petrenko says") for c in cands)
