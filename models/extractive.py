@@ -149,8 +149,16 @@ def strip_dateline(sentence: str) -> str:
 
 
 def strip_lead_in(sentence: str) -> str:
-    """The sentence without a dateline (strip_dateline) or a leading dash, bullet or colon."""
-    return _LEADING_MARKS.sub("", strip_dateline(sentence))
+    """The sentence without a dateline (strip_dateline), a leading dash, bullet or colon, or a lead-in that
+    introduces what follows ("The message reads, in part:", "Following are the latest developments:")."""
+    rest = _LEADING_MARKS.sub("", strip_dateline(sentence))
+    m = _INTRODUCES.match(rest)
+    return rest[m.end():] if m and len(rest) - m.end() >= 20 else rest
+
+
+_INTRODUCES = re.compile(r"^(?:(?:The|Her|His|Their|Its) (?:message|statement|letter|telegram) (?:reads|says)(?:,? in part)?"
+                         r"|(?:Following|Here) (?:are|is) (?:the )?(?:latest|key|main) (?:developments|updates|events)"
+                         r"[^:]{0,40}):\s*[\"“]?(?=[A-Z])")
 
 
 # a word continuing the number before it: cutting between them would change the number ("500" of "500 million")

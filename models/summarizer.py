@@ -365,7 +365,7 @@ class Summarizer:
                               near: set | None = None):
         """The reranker's best headline candidate that passes the guard, those that read alone first, or None.
         With `near` (content words, as _content gives them), only candidates that read alone and share two of
-        them."""
+        them (an empty set: that read alone)."""
         found, rows = self.headline_candidates(r, docs, ranks=ranks)
         if not found:  # no deletions bring it within the limits: the same sentences, stopped at a phrase's end
             found, rows = self.headline_candidates(r, docs, trim=True, ranks=ranks)
@@ -377,7 +377,7 @@ class Summarizer:
         order = [j for j in order if found[j][2].alone] + [j for j in order if not found[j][2].alone]
         if near is not None:
             shared = {j: len(near & _content(found[j][2].text)) for j in order}
-            order = [j for j in order if found[j][2].alone and shared[j] >= 2]
+            order = [j for j in order if found[j][2].alone and shared[j] >= min(2, len(near))]
         for j in order:
             i, doc, c = found[j]
             if guard.check(c.text, doc).ok:
@@ -416,14 +416,17 @@ class Summarizer:
         lead = next((i for i in real[:3] if not is_furniture(sents[i])), real[0] if real else 0)
         text = extractive_headline(sents[lead], s.headline_max_words, HEADLINE_MAX_CHARS)
         full = extractive_headline(sents[lead], 10 ** 6, speaker=text.endswith(" says"))  # its speaker, as text has
-        if text != full and not r.problem:
+        if not r.problem and (text != full or later):
             doc = parse([full])[0]
-            text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
+            if text != full:
+                text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
             cut = cut_inside_phrase(doc, text)
-            found = later and cut and self._later_headline(r, guard, doc)
+            verbless = not any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") for t in doc)  # "Pure-bred horses, ..."
+            found = later and (cut or verbless) and self._later_headline(r, guard, doc, near=not verbless)
             if found:
                 if warnings_ is not None:
-                    warnings_.append("headline: built on a later sentence (the lead has no phrase end within the "
+                    warnings_.append("headline: built on a later sentence (the lead is not a clause)" if verbless else
+                                     "headline: built on a later sentence (the lead has no phrase end within the "
                                      "word limit)")
                 return found
             if cut and warnings_ is not None:
@@ -433,13 +436,15 @@ class Summarizer:
         text = guarded_cut(text, guard)
         return (text or lead_words(r.body, s.headline_max_words)), "extractive", [lead]
 
-    def _later_headline(self, r: "Reading", guard: Guard, lead):
-        """A compressive headline that reads alone from the next-ranked sentences and shares two content words
-        with the lead (`lead`, its Doc: the story the lead tells), for an article whose lead the extractive
-        fallback would cut inside a phrase; None when they give none."""
+    def _later_headline(self, r: "Reading", guard: Guard, lead, near: bool = True):
+        """A compressive headline that reads alone from the next-ranked sentences and, with `near`, shares two
+        content words with the lead (`lead`, its Doc: the story the lead tells), for an article whose lead the
+        extractive fallback would cut inside a phrase (or that is not a clause: then no word need be shared); None
+        when they give none."""
         s = self.settings
         ranks = range(s.parse_candidates, s.parse_candidates + s.later_sentences)
-        return self._compressive_headline(r, {}, guard, ranks=ranks, near=_content(lead.text))  # (parsed as needed)
+        return self._compressive_headline(r, {}, guard, ranks=ranks,  # (parsed as needed)
+                                          near=_content(lead.text) if near else set())
 
     # --- the optional generator (T5/BART) ---------------------------------------------------------
     @torch.inference_mode()

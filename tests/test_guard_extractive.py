@@ -5,7 +5,7 @@ import pytest
 from models.parse import parse
 
 from models.extractive import (cut_to_budget, dangles, extractive_headline, is_furniture, lead_sentence, lead_words, quotes_balanced,
-                               select_teaser, split_sentences, stands_alone, strip_dateline)
+                               select_teaser, split_sentences, stands_alone, strip_dateline, strip_lead_in)
 from models.guard import Guard, quantities
 
 ARTICLE = ("The World Bank will provide $200 million over the next five years to prepare Ukrainian projects for "
@@ -238,6 +238,21 @@ def test_a_teaser_opens_on_a_sentence_that_stands_alone():
 ])
 def test_strip_dateline(sentence, rest):
     assert strip_dateline(sentence) == (rest or sentence)
+
+
+@pytest.mark.parametrize("sentence, rest", [
+    ("The message reads, in part:\u201cIt is a pleasure to greet the teachers of the new school in Irpin.",
+     "It is a pleasure to greet the teachers of the new school in Irpin."),
+    ("Following are the latest developments: the council approved the repair plan for the northern bridge.",
+     "Following are the latest developments: the council approved the repair plan for the northern bridge."),
+    ("Following are the latest developments on the war: Canada will send ten more artillery barrels.",
+     "Canada will send ten more artillery barrels."),
+    ("LVIV, May 4. /NEWSWIRE/. The statement reads: We will rebuild every school in the region this year.",
+     "We will rebuild every school in the region this year."),
+    ("The message reads well to anyone who has followed the talks this spring.", None),  # no colon: a sentence
+])
+def test_strip_lead_in_takes_off_what_introduces_a_quotation_or_a_list(sentence, rest):
+    assert strip_lead_in(sentence) == (rest or sentence)
 
 
 def test_extractive_headline_never_cuts_a_number_from_its_scale():
