@@ -69,7 +69,10 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\bcan ?not be played\b|\b(?:a )?version of this (?:story|article) (?:appeared|appears|first appeared)\b|"
     r"\bthis live blog is (?:now )?closed\b|^editor['’]s note\b|\bthis copy may not be in its final form\b|"
     r"\bthis is an? rush transcript\b|"
-    r"\b(?:has|have) the latest (?:on|from)\b|\bjoin(?:s|ed)? ['‘][A-Z][^'’]{2,40}['’]", re.I)  # video blurbs
+    r"\b(?:has|have) the latest (?:on|from)\b|\bjoin(?:s|ed)? ['‘][A-Z][^'’]{2,40}['’]|"  # video blurbs
+    r"\bon ['‘](?:Fox|America|Special|Your|The|Sunday|Mornings|Hannity|Tucker|Outnumbered|Cavuto|Varney|Kudlow)"
+    r"[^'’]{0,40}['’]?\W*$|"  # "... provides updates on 'Fox News Live'"
+    r"\((?:not pictured|[1-4](?:st|nd|rd|th) )?[LRC]\)|\(not pictured\)", re.I)  # photo captions: "(L)", "(not pictured)"
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
                          r"year|spring|summer|autumn|fall|winter)\b))\b(?!-))")  # ("Then-president ..." leans on nothing)  # "(For full coverage, see ...)" too

@@ -175,6 +175,10 @@ def test_video_blurbs_are_site_text():
     assert is_furniture("Analyst John Doe joined 'World Tonight' to discuss the sanctions.")
     assert not is_furniture("The ministry published the latest figures on refugees.")
     assert not is_furniture("Finland joins NATO after decades of neutrality.")
+    assert is_furniture("Defence analyst Jane Roe provides updates on the shelling of Odesa on 'Fox News Live.'")
+    assert is_furniture("The foreign minister holds a news conference with his counterpart (not pictured) in Beirut.")
+    assert is_furniture("The mayor (2nd R) walks past a damaged school in Irpin on May 4, 2022.")
+    assert not is_furniture("The mayor spoke on 'the future of the city' at the council on Monday.")
 
 
 def test_questions_and_site_text_give_no_headline():
