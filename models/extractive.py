@@ -161,7 +161,7 @@ def strip_lead_in(sentence: str) -> str:
 
 _INTRODUCES = re.compile(r"^(?:(?:The|Her|His|Their|Its) (?:message|statement|letter|telegram) (?:reads|says)(?:,? in part)?"
                          r"|(?:Following|Here) (?:are|is) (?:the )?(?:latest|key|main) (?:developments|updates|events)"
-                         r"[^:]{0,40}):\s*[\"“]?(?=[A-Z])")
+                         r"[^:]{0,40}|EXCLUSIVE|BREAKING(?: NEWS)?|WATCH|UPDATE|LIVE UPDATES):\s*[\"“]?(?=[A-Z])")
 
 
 # a word continuing the number before it: cutting between them would change the number ("500" of "500 million")

@@ -249,6 +249,9 @@ def test_strip_dateline(sentence, rest):
      "Canada will send ten more artillery barrels."),
     ("LVIV, May 4. /NEWSWIRE/. The statement reads: We will rebuild every school in the region this year.",
      "We will rebuild every school in the region this year."),
+    ("EXCLUSIVE: Rep. Jane Roe spoke with reporters while on a delegation to the border.",
+     "Rep. Jane Roe spoke with reporters while on a delegation to the border."),
+    ("Exclusive: the ministry will publish the report in May, officials said.", None),  # a tag is in capitals
     ("The message reads well to anyone who has followed the talks this spring.", None),  # no colon: a sentence
 ])
 def test_strip_lead_in_takes_off_what_introduces_a_quotation_or_a_list(sentence, rest):
