@@ -152,7 +152,7 @@ _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "wi
                  "inform": "of about", "remind": "of", "warn": "of about against", "turn": "into", "invite": "to", "join": "in",
                  "sentence": "to", "compare": "to with", "link": "to", "tie": "to", "add": "to", "urge": "to",
                  "hand": "to over", "send": "to", "transfer": "to", "deliver": "to", "give": "to", "sell": "to",
-                 "put": "on in into under", "place": "on in under", "impose": "on", "exchange": "for", "swap": "for"}
+                 "put": "on in into under", "place": "on in under", "take": "in", "impose": "on", "exchange": "for", "swap": "for"}
 _OBJECTS = ("dobj", "attr", "ccomp", "xcomp", "acomp", "oprd", "dative", "pcomp")
 
 

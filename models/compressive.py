@@ -17,6 +17,7 @@ from .compression import (SPEECH_VERBS, Candidate, Compression, DeletionScorer, 
                           open_quote_at, quoted, render, rerank_features, unit_features, units)
 from .extractive import _open_quote, dangles, drop_articles, is_furniture, quotes_balanced, stands_alone
 from .guard import Guard
+from .parse import parse
 from .selection import FEATURES
 from .style import headline_verbs
 
@@ -140,7 +141,11 @@ def clause_alone(text: str) -> str | None:
     split_name = m and m.group("claim").split()[-1][:1].isupper() and m.group("who")[:1].isupper() and " and " in m.group("who")
     if m and not _NOT_SPEAKER.search(m.group("who")) and not split_name:  # ("the UK Foreign, Commonwealth and ... office")
         who = re.sub(r"(?:\s+(?:on|last|this)\s+\w+|\s+(?:today|yesterday|earlier|also|has|had))+$", "", m.group("who"))
-        last = who.split()[-1]
+        ents = parse([who])[0].ents
+        if ents and ents[-1].end_char == len(who) and ents[-1].label_ != "PERSON":
+            last = re.sub(r"^the ", "", ents[-1].text)  # "the United States": the whole name, not "States"
+        else:
+            last = who.split()[-1]  # a person by surname ("... Eduard Basurin" -> "Basurin"), or "official"
         if last[:1].isupper() or last.lower() in _SPEAKER_NOUNS:
             return f"{_before_conjunction(m.group('claim'))}, {last} said."
     cut = _before_conjunction(text)
@@ -164,6 +169,13 @@ def _before_conjunction(text: str) -> str:
     outside quotation marks; all of it where there is none."""
     m = re.search(r", (?:so|but|while|whereas|because) ", text)
     return text[:m.start()] if m and m.start() >= 20 and not _open_quote(text[:m.start()].split()) else text
+
+
+def is_clause(doc) -> bool:
+    """Whether the parsed sentence `doc` (as written, articles and all) has a verb that heads it or has a subject:
+    False for a list, a caption or a company boilerplate ("Pure-bred horses, truffles, a soccer club owner ...")."""
+    return any(t.pos_ in ("VERB", "AUX") and (t.dep_ == "ROOT" or any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children))
+               for t in doc)
 
 
 def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:

@@ -153,15 +153,22 @@ def strip_dateline(sentence: str) -> str:
 
 def strip_lead_in(sentence: str) -> str:
     """The sentence without a dateline (strip_dateline), a leading dash, bullet or colon, or a lead-in that
-    introduces what follows ("The message reads, in part:", "Following are the latest developments:")."""
+    introduces what follows ("EXCLUSIVE:", "Following are the latest developments:"); a message it quotes keeps
+    who said it, at the end ("The message reads, in part: X." -> "X, the message says.")."""
     rest = _LEADING_MARKS.sub("", strip_dateline(sentence))
     m = _INTRODUCES.match(rest)
-    return rest[m.end():] if m and len(rest) - m.end() >= 20 else rest
+    if not m or len(rest) - m.end() < 20:
+        return rest
+    if m.group("kind"):
+        said = rest[m.end():].rstrip(' .”"')
+        return f"{said}, the {m.group('kind').lower()} says."
+    return rest[m.end():]
 
 
-_INTRODUCES = re.compile(r"^(?:(?:The|Her|His|Their|Its) (?:message|statement|letter|telegram) (?:reads|says)(?:,? in part)?"
-                         r"|(?:Following|Here) (?:are|is) (?:the )?(?:latest|key|main) (?:developments|updates|events)"
-                         r"[^:]{0,40}|EXCLUSIVE|BREAKING(?: NEWS)?|WATCH|UPDATE|LIVE UPDATES):\s*[\"“]?(?=[A-Z])")
+_INTRODUCES = re.compile(r"^(?:(?:The|Her|His|Their|Its) (?P<kind>message|statement|letter|telegram) (?:reads|says)"
+                         r"(?:,? in part)?|(?:Following|Here) (?:are|is) (?:the )?(?:latest|key|main) "
+                         r"(?:developments|updates|events)[^:]{0,40}|EXCLUSIVE|BREAKING(?: NEWS)?|WATCH|UPDATE|LIVE UPDATES)"
+                         r":\s*[\"“]?(?=[A-Z])")
 
 
 # a word continuing the number before it: cutting between them would change the number ("500" of "500 million")

@@ -29,8 +29,8 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from .base import (ModelLoadError, atomic_dir, int8, load_pretrained, quiet_transformers, reading_model, require_files,
                    resolve_base, resolve_precision, write_files)
 from .compression import RERANK_FEATURES, DeletionScorer, Reranker, article_counts, rerank_features
-from .compressive import (clause_alone, compress_teaser, cut_inside_phrase, guarded_cut, headline_candidates, phrase_cut,
-                          repeats)
+from .compressive import (clause_alone, compress_teaser, cut_inside_phrase, guarded_cut, headline_candidates, is_clause,
+                          phrase_cut, repeats)
 from .extractive import (SentenceEncoder, cut_to_budget, extractive_headline, is_furniture, lead_words,
                          select_teaser, split_sentences, strip_lead_in)
 from .guard import Guard
@@ -421,7 +421,7 @@ class Summarizer:
             if text != full:
                 text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
             cut = cut_inside_phrase(doc, text)
-            verbless = not any(t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX") for t in doc)  # "Pure-bred horses, ..."
+            verbless = later and not is_clause(self._doc(r, {}, lead))  # "Pure-bred horses, truffles, ..."
             found = later and (cut or verbless) and self._later_headline(r, guard, doc, near=not verbless)
             if found:
                 if warnings_ is not None:

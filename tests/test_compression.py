@@ -477,6 +477,8 @@ def test_a_noun_keeps_the_infinitive_it_needs():
      "Border guards are building new checkpoints along the northern frontier, Petrenko said."),
     ("The former mayor has already been fined in two cases, so there is no hurry to bring new charges, a court "
      "official told reporters.", "The former mayor has already been fined in two cases, official said."),
+    ("Moscow does not understand the logic of the new visa rules, the United States said.",
+     "Moscow does not understand the logic of the new visa rules, United States said."),
     ("The talks made progress on grain exports, but no date was set for the next round.",
      "The talks made progress on grain exports."),
     ("He said \u201cwe will rebuild; we always do\u201d at the ceremony in the rebuilt square.", None),  # inside a quotation

@@ -242,13 +242,13 @@ def test_strip_dateline(sentence, rest):
 
 @pytest.mark.parametrize("sentence, rest", [
     ("The message reads, in part:\u201cIt is a pleasure to greet the teachers of the new school in Irpin.",
-     "It is a pleasure to greet the teachers of the new school in Irpin."),
+     "It is a pleasure to greet the teachers of the new school in Irpin, the message says."),
     ("Following are the latest developments: the council approved the repair plan for the northern bridge.",
      "Following are the latest developments: the council approved the repair plan for the northern bridge."),
     ("Following are the latest developments on the war: Canada will send ten more artillery barrels.",
      "Canada will send ten more artillery barrels."),
     ("LVIV, May 4. /NEWSWIRE/. The statement reads: We will rebuild every school in the region this year.",
-     "We will rebuild every school in the region this year."),
+     "We will rebuild every school in the region this year, the statement says."),
     ("EXCLUSIVE: Rep. Jane Roe spoke with reporters while on a delegation to the border.",
      "Rep. Jane Roe spoke with reporters while on a delegation to the border."),
     ("Exclusive: the ministry will publish the report in May, officials said.", None),  # a tag is in capitals
