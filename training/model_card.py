@@ -223,10 +223,11 @@ words) for an English news article, from the article's own sentences:
    has nothing else but site text (a one-sentence body); a sentence cut out of a longer quotation does not open
    it. A view, a vow or a claim keeps who holds it ("..., Habeck says"); a condition ("if Russia attacks"), a hedge
    ("reportedly", "seemingly") and "only" are never deleted. When nothing passes, the extractive method writes the
-   output (and says so): the lead sentence stopped at its last phrase end within the limits; where it has none,
-   a compressive headline that reads alone from the next two ranked sentences; only then the lead cut at the word
-   limit, with the warning "headline: cut at the word limit inside a phrase" (2.5% of test articles in
-   docs/BENCHMARKS.md).
+   output (and says so): the lead sentence stopped at its last phrase end within the limits; where it has none
+   (or the lead is not a clause), a compressive headline that reads alone from the next two ranked sentences; only
+   then the lead cut at the word limit, with the warning "headline: cut at the word limit inside a phrase" (about
+   1% of test articles in docs/BENCHMARKS.md). Before any of that, a sentence too long or misparsed for a complete
+   headline is tried as one clause parsed alone ("..., Basurin says" for a claim with its speaker at the end).
 
 {"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive method as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator (the default base, MiniLM, is an encoder); give `--base-model` a T5/BART checkpoint to add one."}
 
