@@ -141,11 +141,7 @@ def clause_alone(text: str) -> str | None:
     split_name = m and m.group("claim").split()[-1][:1].isupper() and m.group("who")[:1].isupper() and " and " in m.group("who")
     if m and not _NOT_SPEAKER.search(m.group("who")) and not split_name:  # ("the UK Foreign, Commonwealth and ... office")
         who = re.sub(r"(?:\s+(?:on|last|this)\s+\w+|\s+(?:today|yesterday|earlier|also|has|had))+$", "", m.group("who"))
-        ents = parse([who])[0].ents
-        if ents and ents[-1].end_char == len(who) and ents[-1].label_ != "PERSON":
-            last = re.sub(r"^the ", "", ents[-1].text)  # "the United States": the whole name, not "States"
-        else:
-            last = who.split()[-1]  # a person by surname ("... Eduard Basurin" -> "Basurin"), or "official"
+        last = _speaker_name(who)
         if last[:1].isupper() or last.lower() in _SPEAKER_NOUNS:
             return f"{_before_conjunction(m.group('claim'))}, {last} said."
     cut = _before_conjunction(text)
@@ -162,6 +158,19 @@ def clause_alone(text: str) -> str | None:
 # (never a condition: "If ..., Y", "Without ..., Y" state when Y holds)
 _OPENING = re.compile(r"^((?:While|As|Although|Though|After|Before|Since|When|Despite|Amid|Following|Speaking|During|"
                       r"Earlier|Later|In|On|At|For)\b[^,;]{8,}?), (\S.{20,})$")
+
+
+def _speaker_name(who: str) -> str:
+    """How a headline names the speaker phrase `who`: a person by surname ("deputy head of ... Eduard Basurin" ->
+    "Basurin"), a name that is all of it whole ("the United States"), else its head word ("the Russian Embassy in
+    the United States" -> "Embassy", "a prosecutor's office official" -> "official")."""
+    doc = parse([who])[0]
+    ents = [e for e in doc.ents if e.end_char == len(who)]
+    if ents and ents[-1].label_ == "PERSON":
+        return ents[-1][-1].text
+    if ents and ents[-1].start <= (1 if doc[0].lower_ == "the" else 0):
+        return re.sub(r"^the ", "", ents[-1].text)
+    return next((t.text for t in doc if t.dep_ == "ROOT"), doc[-1].text)
 
 
 def _before_conjunction(text: str) -> str:

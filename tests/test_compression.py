@@ -479,6 +479,8 @@ def test_a_noun_keeps_the_infinitive_it_needs():
      "official told reporters.", "The former mayor has already been fined in two cases, official said."),
     ("Moscow does not understand the logic of the new visa rules, the United States said.",
      "Moscow does not understand the logic of the new visa rules, United States said."),
+    ("Moscow does not understand the logic of the new visa rules, the Russian Embassy in the United States said.",
+     "Moscow does not understand the logic of the new visa rules, Embassy said."),
     ("The talks made progress on grain exports, but no date was set for the next round.",
      "The talks made progress on grain exports."),
     ("He said \u201cwe will rebuild; we always do\u201d at the ceremony in the rebuilt square.", None),  # inside a quotation
