@@ -143,7 +143,7 @@ _INFINITIVE_NOUNS = {"refusal", "decision", "attempt", "bid", "effort", "plan", 
 # Nouns that need their prepositional phrase ("establishes control" of what? "in response" to what?).
 _NOUN_COMPLEMENTS = {"control": "over of", "response": "to", "reaction": "to", "reply": "to", "answer": "to",
                      "addition": "to", "contrast": "to with", "access": "to", "return": "to", "approach": "to",
-                     "sovereignty": "over", "jurisdiction": "over", "authority": "over", "refusal": "to"}
+                     "sovereignty": "over", "jurisdiction": "over", "authority": "over", "refusal": "to", "part": "in"}
 
 # Verbs whose object takes a preposition to make sense: "asks China for help", "provides Kyiv with arms".
 _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "with", "arm": "with", "accuse": "of",
@@ -152,7 +152,7 @@ _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "wi
                  "inform": "of about", "remind": "of", "warn": "of about against", "turn": "into", "invite": "to", "join": "in",
                  "sentence": "to", "compare": "to with", "link": "to", "tie": "to", "add": "to", "urge": "to",
                  "hand": "to over", "send": "to", "transfer": "to", "deliver": "to", "give": "to", "sell": "to",
-                 "put": "on in into under", "place": "on in under", "take": "in", "impose": "on", "exchange": "for", "swap": "for"}
+                 "put": "on in into under", "place": "on in under", "impose": "on", "exchange": "for", "swap": "for"}
 _OBJECTS = ("dobj", "attr", "ccomp", "xcomp", "acomp", "oprd", "dative", "pcomp")
 
 
