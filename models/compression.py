@@ -138,7 +138,8 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
 
 _INFINITIVE_NOUNS = {"refusal", "decision", "attempt", "bid", "effort", "plan", "failure", "ability", "right", "need",
                      "willingness", "readiness", "intention", "order", "agreement", "promise", "threat", "move",
-                     "push", "campaign", "call", "offer", "request", "proposal", "chance", "opportunity", "way"}
+                     "push", "campaign", "call", "offer", "request", "proposal", "chance", "opportunity", "way",
+                     "possibility"}
 
 # Nouns that need their prepositional phrase ("establishes control" of what? "in response" to what?).
 _NOUN_COMPLEMENTS = {"control": "over of", "response": "to", "reaction": "to", "reply": "to", "answer": "to",

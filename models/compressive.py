@@ -72,6 +72,11 @@ _TRAILING = {"prep", "advcl", "relcl", "acl", "appos", "conj", "cc", "npadvmod",
              "agent", "meta", "intj", "dep"}
 
 
+# adjectives that need their prepositional phrase: "officials familiar" with what?
+_ADJECTIVE_COMPLEMENTS = {"familiar", "aware", "responsible", "capable", "subject", "close", "ready", "due", "able",
+                          "similar", "opposed", "committed"}
+
+
 def phrase_ends(doc, keep: np.ndarray | None = None) -> list[int]:
     """The token boundaries n (cut before token n), last first, at which the words kept (`keep`; all by default)
     can stop with every phrase complete: no kept word has lost its head ("... in central"), only whole modifiers
@@ -90,9 +95,9 @@ def phrase_ends(doc, keep: np.ndarray | None = None) -> list[int]:
         mask[n:] = False
         if any(t.head.i != t.i and not mask[t.head.i] for t in kept[:j]):
             continue
-        if any(mask[t.head.i] and (t.dep_ not in _TRAILING or needed_by_verb(t) or t.dep_ == "prep"
-                                   and t.lower_ == "of" and t.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ"))
-               for t in kept[j:]):
+        if any(mask[t.head.i] and (t.dep_ not in _TRAILING or needed_by_verb(t) or t.dep_ == "prep" and (
+                t.lower_ == "of" and t.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ")
+                or t.head.lemma_.lower() in _ADJECTIVE_COMPLEMENTS)) for t in kept[j:]):
             continue
         if ends_inside_phrase(doc, mask):
             continue
@@ -111,21 +116,20 @@ def trimmed(doc, keep: np.ndarray, max_words: int) -> list[np.ndarray]:
     return out
 
 
-_SPEAKER_TAIL = re.compile(r"^(?P<claim>.{20,}?), (?P<who>[^,“”\"]{2,110}?) (?:said|says|told|stated|added|noted|claimed|warned)"
-                           r"\b[^,“”\"]{0,60}$")
+_SPEAKER_TAIL = re.compile(r"^(?P<claim>.{20,}?), (?P<who>[^,“”\"]{2,110}?) "
+                           r"(?:said|says|told|stated|added|noted|claimed|warned)\b[^,“”\"]{0,60}$")
 _NOT_SPEAKER = re.compile(r"\b(?:what|that|who|which|when|is|are|was|were)\b")  # a clause, not a speaker
-
-
 _SPEAKER_NOUNS = set("official officials spokesman spokeswoman spokesperson ministry minister source sources statement "
                      "report expert analyst commander police military army office embassy president".split())
 
 
 def clause_alone(text: str) -> str | None:
     """The sentence `text` cut to one clause that can stand alone, for a headline where the whole sentence gave
-    none (too long, or misparsed): the part before a semicolon or a dash outside quotation marks; or a claim told by a speaker at
-    the end ("X is preparing Y, deputy head of Z Eduard Basurin said") kept with the speaker's last word ("X is
-    preparing Y, Basurin said"); or the part before a second clause (", so ...", ", but ..."); or what follows
-    an opening clause that sets the scene ("While ..., Y"). None when there is no such cut."""
+    none (too long, or misparsed): the part before a semicolon or a dash outside quotation marks; or a claim told
+    by a speaker at the end ("X is preparing Y, deputy head of Z Eduard Basurin said") kept with the speaker as a
+    headline names them ("X is preparing Y, Basurin said": _speaker_name); or the part before a second clause
+    (", so ...", ", but ..."); or what follows an opening clause that sets the scene ("While ..., Y"). None when
+    there is no such cut."""
     text = text.strip()
     depth, cut = 0, None
     for m in re.finditer(r"[“”\"]|; | [-–—] ", text):
@@ -138,8 +142,9 @@ def clause_alone(text: str) -> str | None:
     if cut is not None:
         return text[:cut].rstrip(" ,") + "."
     m = _SPEAKER_TAIL.match(text.rstrip(" ."))
-    split_name = m and m.group("claim").split()[-1][:1].isupper() and m.group("who")[:1].isupper() and " and " in m.group("who")
-    if m and not _NOT_SPEAKER.search(m.group("who")) and not split_name:  # ("the UK Foreign, Commonwealth and ... office")
+    split_name = m and m.group("claim").split()[-1][:1].isupper() and m.group("who")[:1].isupper() and " and " in (
+        m.group("who"))  # a name the comma split: "the UK Foreign, Commonwealth and Development office"
+    if m and not _NOT_SPEAKER.search(m.group("who")) and not split_name:
         who = re.sub(r"(?:\s+(?:on|last|this)\s+\w+|\s+(?:today|yesterday|earlier|also|has|had))+$", "", m.group("who"))
         last = _speaker_name(who)
         if last[:1].isupper() or last.lower() in _SPEAKER_NOUNS:
@@ -183,8 +188,8 @@ def _before_conjunction(text: str) -> str:
 def is_clause(doc) -> bool:
     """Whether the parsed sentence `doc` (as written, articles and all) has a verb that heads it or has a subject:
     False for a list, a caption or a company boilerplate ("Pure-bred horses, truffles, a soccer club owner ...")."""
-    return any(t.pos_ in ("VERB", "AUX") and (t.dep_ == "ROOT" or any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children))
-               for t in doc)
+    return any(t.pos_ in ("VERB", "AUX") and (t.dep_ == "ROOT" or any(c.dep_ in ("nsubj", "nsubjpass")
+                                                                      for c in t.children)) for t in doc)
 
 
 def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:
@@ -369,11 +374,13 @@ def reads_alone(text: str, doc, keep, inside) -> bool:
 
 
 def is_headline(text: str) -> bool:
-    """Form checks on a headline: no dangling last word ("... in", "... and"), no open quotation or bracket,
-    not site furniture."""
+    """Form checks on a headline: no dangling last word ("... in", "... and"), no quotation or bracket open or
+    closed alone, not site furniture."""
     words = text.split()
     if not words or dangles(words[-1]) or _open_quote(words):
         return False
+    if any(text.count(c) > text.count(o) for o, c in (("(", ")"), ("[", "]"), ("“", "”"))):
+        return False  # a closing mark whose opening went: "Freedom Square, Saturday) in 1989"
     return not is_furniture(text)
 
 

@@ -68,11 +68,11 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\bfollow us\b|\ball rights reserved\b|©|\bforwarded this\b|\bdownload (?:the|our) app\b|^advertisement\b|"
     r"\bcan ?not be played\b|\b(?:a )?version of this (?:story|article) (?:appeared|appears|first appeared)\b|"
     r"\bthis live blog is (?:now )?closed\b|^editor['’]s note\b|\bthis copy may not be in its final form\b|"
-    r"\bthis is an? rush transcript\b|"
+    r"\bthis is an? rush transcript\b|^you can (?:watch|listen to|stream) .{0,60}\b(?:interview|episode|podcast|documentary|special)\b|"
     r"\b(?:has|have) the latest (?:on|from)\b|\bjoin(?:s|ed)? ['‘][A-Z][^'’]{2,40}['’]|"  # video blurbs
     r"\bon ['‘](?:Fox|America|Special|Your|The|Sunday|Mornings|Hannity|Tucker|Outnumbered|Cavuto|Varney|Kudlow)"
     r"[^'’]{0,40}['’]?\W*$|"  # "... provides updates on 'Fox News Live'"
-    r"\((?:not pictured|[1-4](?:st|nd|rd|th) )?[LRC]\)|\(not pictured\)", re.I)  # photo captions: "(L)", "(not pictured)"
+    r"(?-i:\([1-4](?:st|nd|rd|th) [LR]\)|\((?:L|R) to (?:R|L)\))|\(not pictured\)", re.I)  # captions: "(2nd R)"
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
                          r"year|spring|summer|autumn|fall|winter)\b))\b(?!-))")  # ("Then-president ..." leans on nothing)  # "(For full coverage, see ...)" too
@@ -167,7 +167,7 @@ def strip_lead_in(sentence: str) -> str:
 
 _INTRODUCES = re.compile(r"^(?:(?:The|Her|His|Their|Its) (?P<kind>message|statement|letter|telegram) (?:reads|says)"
                          r"(?:,? in part)?|(?:Following|Here) (?:are|is) (?:the )?(?:latest|key|main) "
-                         r"(?:developments|updates|events)[^:]{0,40}|EXCLUSIVE|BREAKING(?: NEWS)?|WATCH|UPDATE|LIVE UPDATES)"
+                         r"(?:developments|updates|events)[^:]{0,80}|EXCLUSIVE|BREAKING(?: NEWS)?|WATCH|UPDATE|LIVE UPDATES)"
                          r":\s*[\"“]?(?=[A-Z])")
 
 
@@ -253,7 +253,8 @@ def _headline_words(text: str) -> list[str]:
 
 
 # "a few" is not "few", nor "a little" "little"; "The Hague" keeps its article
-_ARTICLE_STAYS = {"few", "little", "lot", "bit", "couple", "number", "hague"}
+_ARTICLE_STAYS = {"few", "little", "lot", "bit", "couple", "number", "hague", "dozen", "handful", "half", "third",
+                  "quarter", "hundred", "thousand", "million", "billion"}  # "around a dozen children"
 
 
 def drop_articles(words: list[str]) -> list[str]:

@@ -377,7 +377,7 @@ class Summarizer:
         order = [j for j in order if found[j][2].alone] + [j for j in order if not found[j][2].alone]
         if near is not None:
             shared = {j: len(near & _content(found[j][2].text)) for j in order}
-            order = [j for j in order if found[j][2].alone and shared[j] >= min(2, len(near))]
+            order = [j for j in order if found[j][2].alone and shared[j] >= (2 if near else 0)]
         for j in order:
             i, doc, c = found[j]
             if guard.check(c.text, doc).ok:
@@ -421,11 +421,12 @@ class Summarizer:
             if text != full:
                 text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
             cut = cut_inside_phrase(doc, text)
-            verbless = later and not is_clause(self._doc(r, {}, lead))  # "Pure-bred horses, truffles, ..."
-            found = later and (cut or verbless) and self._later_headline(r, guard, doc, near=not verbless)
+            no_news = later and (("a question" if sents[lead].rstrip(" ”\"'’").endswith("?") else None) or (
+                "not a clause" if not is_clause(self._doc(r, {}, lead)) else None))  # "Pure-bred horses, ..."
+            found = later and (cut or no_news) and self._later_headline(r, guard, doc, near=not no_news)
             if found:
                 if warnings_ is not None:
-                    warnings_.append("headline: built on a later sentence (the lead is not a clause)" if verbless else
+                    warnings_.append(f"headline: built on a later sentence (the lead is {no_news})" if no_news else
                                      "headline: built on a later sentence (the lead has no phrase end within the "
                                      "word limit)")
                 return found

@@ -191,7 +191,10 @@ def serve(models=None, host: str = "127.0.0.1", port: int | None = None, block: 
     if block and threading.current_thread() is threading.main_thread():
         # SIGTERM ends the server the way Ctrl-C does, so that its temporary results folder is removed
         signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
-    app.launch(server_name=host, server_port=port, share=False, ssr_mode=False, show_error=True,
-               max_file_size="20mb", prevent_thread_lock=not block, quiet=not block,
-               state_session_capacity=SESSION_CAPACITY, app_kwargs={"middleware": [Middleware(BodyLimit)]})
+    try:
+        app.launch(server_name=host, server_port=port, share=False, ssr_mode=False, show_error=True,
+                   max_file_size="20mb", prevent_thread_lock=not block, quiet=not block,
+                   state_session_capacity=SESSION_CAPACITY, app_kwargs={"middleware": [Middleware(BodyLimit)]})
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before gradio's own wait loop began: stop the server it started
+        app.close()
     return app

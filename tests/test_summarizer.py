@@ -281,6 +281,17 @@ def test_a_lead_that_is_not_a_clause_gives_way_to_a_later_sentence(summarizer):
     assert warned == ["headline: built on a later sentence (the lead is not a clause)"]
 
 
+def test_a_lead_that_asks_a_question_gives_way_to_a_later_sentence(summarizer):
+    body = ("Who knows, at this point, what the regional council will decide to do about the closed bridge? "
+            "Volunteers from Lviv delivered winter supplies to 300 families in the village of Hroza on Sunday. "
+            "The regional council will pay for new windows in the village school before January.")
+    r = summarizer.read(body)
+    warned = []
+    text, source, chosen = summarizer._extractive_headline(r, Guard(r.body), warned, later=True)
+    assert source == "compressive" and chosen != [0] and not text.endswith("?")
+    assert warned == ["headline: built on a later sentence (the lead is a question)"]
+
+
 def test_a_body_of_one_sentence_that_ends_in_a_quotation_has_punctuation():
     body = ("Fresh from its long campaign in the south, the army appeared to be preparing on Thursday for a new push "
             "toward the river crossings of the region, described by a senior regional official as a “decisive moment "
