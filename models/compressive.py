@@ -194,8 +194,11 @@ def is_clause(doc) -> bool:
 
 def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:
     """The longest start of `doc` that ends at one of its phrase_ends within `max_words` words and `max_chars`
-    characters (at least 4 words), as written; None when there is none (the extractive headline's cut)."""
+    characters (at least 4 words) and keeps a verb, as written; None when there is none (the extractive headline's
+    cut; a list of names before the verb is no headline)."""
     for n in phrase_ends(doc):
+        if not any(t.pos_ in ("VERB", "AUX") for t in doc[:n]):
+            continue
         text = doc[:n].text.rstrip(" ,;:-–—")
         if 4 <= len(text.split()) <= max_words and len(text) <= max_chars:
             return text

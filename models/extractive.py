@@ -155,7 +155,7 @@ def strip_lead_in(sentence: str) -> str:
     """The sentence without a dateline (strip_dateline), a leading dash, bullet or colon, or a lead-in that
     introduces what follows ("EXCLUSIVE:", "Following are the latest developments:"); a message it quotes keeps
     who said it, at the end ("The message reads, in part: X." -> "X, the message says.")."""
-    rest = _LEADING_MARKS.sub("", strip_dateline(sentence))
+    rest = _SHOW_TAG.sub("", _LEADING_MARKS.sub("", strip_dateline(sentence)))
     m = _INTRODUCES.match(rest)
     if not m or len(rest) - m.end() < 20:
         return rest
@@ -165,6 +165,7 @@ def strip_lead_in(sentence: str) -> str:
     return rest[m.end():]
 
 
+_SHOW_TAG = re.compile(r"^(?:THE|The) TAKE with [A-Z][a-z]+ [A-Z][a-z]+\s+(?=[A-Z])")  # ABC's column tag, no colon
 _INTRODUCES = re.compile(r"^(?:(?:The|Her|His|Their|Its) (?P<kind>message|statement|letter|telegram) (?:reads|says)"
                          r"(?:,? in part)?|(?:Following|Here) (?:are|is) (?:the )?(?:latest|key|main) "
                          r"(?:developments|updates|events)[^:]{0,80}|EXCLUSIVE|BREAKING(?: NEWS)?|WATCH|UPDATE|LIVE UPDATES)"

@@ -252,6 +252,8 @@ def test_strip_dateline(sentence, rest):
     ("EXCLUSIVE: Rep. Jane Roe spoke with reporters while on a delegation to the border.",
      "Rep. Jane Roe spoke with reporters while on a delegation to the border."),
     ("Exclusive: the ministry will publish the report in May, officials said.", None),  # a tag is in capitals
+    ("The TAKE with Jane Roe Over the next two days, the council will vote on the new budget.",
+     "Over the next two days, the council will vote on the new budget."),
     ("The message reads well to anyone who has followed the talks this spring.", None),  # no colon: a sentence
 ])
 def test_strip_lead_in_takes_off_what_introduces_a_quotation_or_a_list(sentence, rest):
