@@ -185,19 +185,23 @@ def _before_conjunction(text: str) -> str:
     return text[:m.start()] if m and m.start() >= 20 and not _open_quote(text[:m.start()].split()) else text
 
 
-def is_clause(doc) -> bool:
-    """Whether the parsed sentence `doc` (as written, articles and all) has a verb that heads it or has a subject:
-    False for a list, a caption or a company boilerplate ("Pure-bred horses, truffles, a soccer club owner ...")."""
-    return any(t.pos_ in ("VERB", "AUX") and (t.dep_ == "ROOT" or any(c.dep_ in ("nsubj", "nsubjpass")
-                                                                      for c in t.children)) for t in doc)
+def is_clause(tokens) -> bool:
+    """Whether parsed `tokens` (a sentence as written, articles and all, or a start of one) hold a verb that heads
+    the sentence or has its own subject, outside a relative or adverbial clause: False for a list, a caption or a company
+    boilerplate ("Pure-bred horses, truffles, a soccer club owner ...")."""
+    return any(t.pos_ in ("VERB", "AUX") and t.dep_ not in ("relcl", "acl", "advcl") and (
+        t.dep_ == "ROOT" or any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)) for t in tokens)
 
 
 def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:
     """The longest start of `doc` that ends at one of its phrase_ends within `max_words` words and `max_chars`
-    characters (at least 4 words) and keeps a verb, as written; None when there is none (the extractive headline's
-    cut; a list of names before the verb is no headline)."""
+    characters (at least 4 words) and is a clause, as written; None when there is none (the extractive headline's
+    cut; a list of names before the verb, or "X, which will be held in May", is no headline, nor a speech verb
+    without what was said: "Minister Jeremy Quin said")."""
     for n in phrase_ends(doc):
-        if not any(t.pos_ in ("VERB", "AUX") for t in doc[:n]):
+        last = next((t for t in reversed(doc[:n]) if not t.is_punct), None)
+        if last is None or not is_clause(doc[:n]) or last.lemma_ in SPEECH_VERBS and any(
+                c.i >= n and (c.dep_ in ("ccomp", "xcomp", "dobj", "parataxis") or c.text == ":") for c in last.children):
             continue
         text = doc[:n].text.rstrip(" ,;:-–—")
         if 4 <= len(text.split()) <= max_words and len(text) <= max_chars:

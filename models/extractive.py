@@ -68,7 +68,7 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\bfollow us\b|\ball rights reserved\b|©|\bforwarded this\b|\bdownload (?:the|our) app\b|^advertisement\b|"
     r"\bcan ?not be played\b|\b(?:a )?version of this (?:story|article) (?:appeared|appears|first appeared)\b|"
     r"\bthis live blog is (?:now )?closed\b|^editor['’]s note\b|\bthis copy may not be in its final form\b|"
-    r"\bthis is an? rush transcript\b|^you can (?:watch|listen to|stream) .{0,60}\b(?:interview|episode|podcast|documentary|special)\b|"
+    r"\bthis is an? rush transcript\b|\bhere['’]s something we['’]ve noticed\b|^you can (?:watch|listen to|stream) .{0,60}\b(?:interview|episode|podcast|documentary|special)\b|"
     r"\b(?:has|have) the latest (?:on|from)\b|\bjoin(?:s|ed)? ['‘][A-Z][^'’]{2,40}['’]|"  # video blurbs
     r"\bon ['‘](?:Fox|America|Special|Your|The|Sunday|Mornings|Hannity|Tucker|Outnumbered|Cavuto|Varney|Kudlow)"
     r"[^'’]{0,40}['’]?\W*$|"  # "... provides updates on 'Fox News Live'"

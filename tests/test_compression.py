@@ -182,6 +182,7 @@ def test_video_blurbs_are_site_text():
     assert is_furniture("You can watch Jane Roe's exclusive interview with the freed pilot on Sunday at 9 p.m.")
     assert not is_furniture("You can watch the parade from the square, the mayor said.")
     assert is_furniture("Delegates (L to R) pose for a photograph before the talks in Geneva.")
+    assert is_furniture("Here’s something we’ve noticed: readers like you keep this newsroom going.")
     assert not is_furniture("Sen. Jane Roe (R) said the aid package would pass this week.")  # a party, not a caption
     assert not is_furniture("The mayor spoke on 'the future of the city' at the council on Monday.")
 
@@ -356,6 +357,18 @@ def test_phrase_cut_is_the_longest_complete_start_within_the_limits():
     assert not cut_inside_phrase(doc, phrase_cut(doc, 10, 120))
     assert cut_inside_phrase(doc, "Ukrainian engineers restored power to the eastern")
     assert not cut_inside_phrase(doc, LONG)
+
+
+@pytest.mark.parametrize("sentence, cut", [
+    ("The mayor of Lviv, the governor of the region, the head of the rail company and two ministers from Kyiv "
+     "opened the rebuilt station on Monday.", None),  # the subject alone is no headline
+    ("Defence minister Jane Roe said: \u201cWe will send more shells to the front before the winter comes.\u201d",
+     None),  # nor a speech verb without what was said
+    ("No one should doubt that the city will rebuild its bridges, the mayor of the city, Ivan Petrenko, said on Monday.",
+     "No one should doubt that the city will rebuild its bridges, the mayor of the city, Ivan Petrenko, said"),
+])
+def test_phrase_cut_keeps_a_clause(sentence, cut):
+    assert phrase_cut(parse([sentence])[0], 20, 120) == cut
 
 
 def test_a_headline_too_long_for_any_deletion_is_stopped_at_a_phrases_end():
