@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -189,8 +190,14 @@ def serve(models=None, host: str = "127.0.0.1", port: int | None = None, block: 
     desk.load_models()
     app = build_app(desk)
     if block and threading.current_thread() is threading.main_thread():
-        # SIGTERM ends the server the way Ctrl-C does, so that its temporary results folder is removed
-        signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+        # SIGTERM closes the app from a thread until gradio's wait loop ends (a SIGTERM during launch, before gradio
+        # marks itself running, was lost as a KeyboardInterrupt), so that serve returns and the temporary results
+        # folder is removed at exit
+        def close_until_stopped():
+            while True:
+                app.close(verbose=False)
+                time.sleep(0.2)
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=close_until_stopped, daemon=True).start())
     try:
         app.launch(server_name=host, server_port=port, share=False, ssr_mode=False, show_error=True,
                    max_file_size="20mb", prevent_thread_lock=not block, quiet=not block,
