@@ -274,7 +274,7 @@ class Summarizer:
                     out[task] = found
                     continue
                 warnings_.append(f"{task}: no sentence compressed to a complete {task}; extractive fallback")
-            out[task] = (self._extractive_headline(r, guard, warnings_, later=method != "extractive")
+            out[task] = (self._extractive_headline(r, guard, warnings_, later=method != "extractive", docs=docs)
                          if task == "headline"
                          else self._extractive(task, r, guard, out.get("headline")))
         for task in TASKS:
@@ -406,12 +406,14 @@ class Summarizer:
             avoid.add(chosen[1] if alone else chosen[0])  # two sentences restating it together: the second goes
         return (guarded_cut(text, guard) or lead_words(r.body, self.settings.teaser_max_words)), "extractive", chosen
 
-    def _extractive_headline(self, r: "Reading", guard: Guard, warnings_: list | None = None, later: bool = False):
+    def _extractive_headline(self, r: "Reading", guard: Guard, warnings_: list | None = None, later: bool = False,
+                             docs: dict | None = None):
         """The lead sentence's main clause within the limits: stopped at the end of a phrase where one is within
         them (models.compressive.phrase_cut); else, with `later` (the compressive method's fallback), a headline
         from the next-ranked sentences (_later_headline); else cut at the word limit, with a warning saying so in
-        `warnings_`. Text spaCy would parse badly is cut at the word limit, with no parse."""
-        s, sents = self.settings, r.sentences
+        `warnings_`. Text spaCy would parse badly is cut at the word limit, with no parse. `docs`: the sentences
+        already parsed (Summarizer._doc), which this adds to."""
+        s, sents, docs = self.settings, r.sentences, {} if docs is None else docs
         real = [i for i, x in enumerate(sents) if len(x.split()) >= 6]
         lead = next((i for i in real[:3] if not is_furniture(sents[i])), real[0] if real else 0)
         text = extractive_headline(sents[lead], s.headline_max_words, HEADLINE_MAX_CHARS)
@@ -422,8 +424,8 @@ class Summarizer:
                 text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
             cut = cut_inside_phrase(doc, text)
             no_news = later and (("a question" if sents[lead].rstrip(" ”\"'’").endswith("?") else None) or (
-                "not a clause" if not is_clause(self._doc(r, {}, lead)) else None))  # "Pure-bred horses, ..."
-            found = later and (cut or no_news) and self._later_headline(r, guard, doc, near=not no_news)
+                "not a clause" if not is_clause(self._doc(r, docs, lead)) else None))  # "Pure-bred horses, ..."
+            found = later and (cut or no_news) and self._later_headline(r, guard, doc, docs, near=not no_news)
             if found:
                 if warnings_ is not None:
                     warnings_.append(f"headline: built on a later sentence (the lead is {no_news})" if no_news else
@@ -437,14 +439,14 @@ class Summarizer:
         text = guarded_cut(text, guard)
         return (text or lead_words(r.body, s.headline_max_words)), "extractive", [lead]
 
-    def _later_headline(self, r: "Reading", guard: Guard, lead, near: bool = True):
+    def _later_headline(self, r: "Reading", guard: Guard, lead, docs: dict, near: bool = True):
         """A compressive headline that reads alone from the next-ranked sentences and, with `near`, shares two
         content words with the lead (`lead`, its Doc: the story the lead tells), for an article whose lead the
         extractive fallback would cut inside a phrase (or that is not a clause: then no word need be shared); None
         when they give none."""
         s = self.settings
         ranks = range(s.parse_candidates, s.parse_candidates + s.later_sentences)
-        return self._compressive_headline(r, {}, guard, ranks=ranks,  # (parsed as needed)
+        return self._compressive_headline(r, docs, guard, ranks=ranks,  # (parsed as needed)
                                           near=_content(lead.text) if near else set())
 
     # --- the optional generator (T5/BART) ---------------------------------------------------------
