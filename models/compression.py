@@ -125,7 +125,7 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
     if tok.dep_ == "prep":
         if lemma in _KEEP_PREPS or (lemma == "of" and tok.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ")):
             return False
-        if any(lemma in _NOUN_COMPLEMENTS.get(n.lemma_.lower(), "").split()
+        if any(lemma in _NOUN_COMPLEMENTS.get(n.lemma_.lower(), ())
                for n in [tok.head] + [c for c in tok.head.children if c.dep_ == "dobj" and c.i < tok.i]):
             return False  # "control over the city" (also where the parser hung it on the verb), "in response to"
         return tok.head.pos_ in ("VERB", "AUX", "NOUN", "PROPN")
@@ -142,9 +142,10 @@ _INFINITIVE_NOUNS = {"refusal", "decision", "attempt", "bid", "effort", "plan", 
                      "possibility"}
 
 # Nouns that need their prepositional phrase ("establishes control" of what? "in response" to what?).
-_NOUN_COMPLEMENTS = {"control": "over of", "response": "to", "reaction": "to", "reply": "to", "answer": "to",
-                     "addition": "to", "contrast": "to with", "access": "to", "return": "to", "approach": "to",
-                     "sovereignty": "over", "jurisdiction": "over", "authority": "over", "refusal": "to", "part": "in"}
+_NOUN_COMPLEMENTS = {noun: set(preps.split()) for noun, preps in {
+    "control": "over of", "response": "to", "reaction": "to", "reply": "to", "answer": "to", "addition": "to",
+    "contrast": "to with", "access": "to", "return": "to", "approach": "to", "sovereignty": "over",
+    "jurisdiction": "over", "authority": "over", "refusal": "to", "part": "in"}.items()}
 
 # Verbs whose object takes a preposition to make sense: "asks China for help", "provides Kyiv with arms".
 _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "with", "arm": "with", "accuse": "of",

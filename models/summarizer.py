@@ -376,8 +376,8 @@ class Summarizer:
         order = np.argsort(-self.reranker.scores(rows), kind="stable")
         order = [j for j in order if found[j][2].alone] + [j for j in order if not found[j][2].alone]
         if near is not None:
-            shared = {j: len(near & _content(found[j][2].text)) for j in order}
-            order = [j for j in order if found[j][2].alone and shared[j] >= (2 if near else 0)]
+            order = [j for j in order
+                     if found[j][2].alone and (not near or len(near & _content(found[j][2].text)) >= 2)]
         for j in order:
             i, doc, c = found[j]
             if guard.check(c.text, doc).ok:
@@ -419,13 +419,14 @@ class Summarizer:
         text = extractive_headline(sents[lead], s.headline_max_words, HEADLINE_MAX_CHARS)
         full = extractive_headline(sents[lead], 10 ** 6, speaker=text.endswith(" says"))  # its speaker, as text has
         if not r.problem and (text != full or later):
-            doc = parse([full])[0]
+            cut = False
             if text != full:
+                doc = parse([full])[0]
                 text = phrase_cut(doc, s.headline_max_words, HEADLINE_MAX_CHARS) or text
-            cut = cut_inside_phrase(doc, text)
+                cut = cut_inside_phrase(doc, text)
             no_news = later and (("a question" if sents[lead].rstrip(" ”\"'’").endswith("?") else None) or (
                 "not a clause" if not is_clause(self._doc(r, docs, lead)) else None))  # "Pure-bred horses, ..."
-            found = later and (cut or no_news) and self._later_headline(r, guard, doc, docs, near=not no_news)
+            found = later and (cut or no_news) and self._later_headline(r, guard, full, docs, near=not no_news)
             if found:
                 if warnings_ is not None:
                     warnings_.append(f"headline: built on a later sentence (the lead is {no_news})" if no_news else
@@ -441,13 +442,13 @@ class Summarizer:
 
     def _later_headline(self, r: "Reading", guard: Guard, lead, docs: dict, near: bool = True):
         """A compressive headline that reads alone from the next-ranked sentences and, with `near`, shares two
-        content words with the lead (`lead`, its Doc: the story the lead tells), for an article whose lead the
+        content words with the lead (`lead`, its text: the story the lead tells), for an article whose lead the
         extractive fallback would cut inside a phrase (or that is not a clause: then no word need be shared); None
         when they give none."""
         s = self.settings
         ranks = range(s.parse_candidates, s.parse_candidates + s.later_sentences)
         return self._compressive_headline(r, docs, guard, ranks=ranks,  # (parsed as needed)
-                                          near=_content(lead.text) if near else set())
+                                          near=_content(lead) if near else set())
 
     # --- the optional generator (T5/BART) ---------------------------------------------------------
     @torch.inference_mode()

@@ -189,12 +189,13 @@ def serve(models=None, host: str = "127.0.0.1", port: int | None = None, block: 
     desk = load(models)
     desk.load_models()
     app = build_app(desk)
+    stopped = threading.Event()  # set when launch has returned: the closing thread ends with it
     if block and threading.current_thread() is threading.main_thread():
         # SIGTERM closes the app from a thread until gradio's wait loop ends (a SIGTERM during launch, before gradio
         # marks itself running, was lost as a KeyboardInterrupt), so that serve returns and the temporary results
         # folder is removed at exit
         def close_until_stopped():
-            while True:
+            while not stopped.is_set():
                 app.close(verbose=False)
                 time.sleep(0.2)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=close_until_stopped, daemon=True).start())
@@ -204,4 +205,6 @@ def serve(models=None, host: str = "127.0.0.1", port: int | None = None, block: 
                    state_session_capacity=SESSION_CAPACITY, app_kwargs={"middleware": [Middleware(BodyLimit)]})
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before gradio's own wait loop began: stop the server it started
         app.close()
+    finally:
+        stopped.set()
     return app
