@@ -27,10 +27,12 @@ KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparen
                 "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
 _KEEP_PREPS = {"according"}  # "according to X" names who says it: dropping it turns a claim into a fact
 _QUOTES = set("\"“”«»")
+_OPENING_QUOTES = {"“": "”", '"': '"', "«": "»"}
+_CLOSING_QUOTES = {"“": "”\"", '"': '"”', "«": "»"}
 _OPEN_CLOSE = {"(": ")", "[": "]"}
 SPEECH_VERBS = {"say", "tell", "announce", "claim", "accuse", "warn", "report", "state", "add", "note", "insist",
                 "deny", "confirm", "write", "tweet", "declare", "allege", "stress", "argue", "suggest", "urge",
-                "vow", "pledge", "promise", "threaten", "predict"}
+                "vow", "pledge", "promise", "threaten", "predict", "demand"}
 _CARRY_NOTHING = re.compile(r"\b(?:correspondent|reporter|journalist|anchor|host|editor|columnist|producer)s?\b", re.I)
 _ENTS = ("DATE", "TIME", "GPE", "LOC", "PERSON", "ORG", "NORP", "CARDINAL", "MONEY", "PERCENT", "QUANTITY")
 
@@ -67,7 +69,21 @@ def _quote_scan(doc) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _span(tok) -> tuple[int, int]:
-    return tok.left_edge.i, tok.right_edge.i + 1
+    """The token range of `tok`'s subtree, with the closing bracket the parser hung outside it when the subtree
+    opens one ("in the Donetsk People's Republic (DPR" + ")")."""
+    s, e = tok.left_edge.i, tok.right_edge.i + 1
+    doc = tok.doc
+    for o, c in _OPEN_CLOSE.items():
+        if e < len(doc) and doc[e].text == c:
+            words = [t.text for t in doc[s:e]]
+            if words.count(o) == words.count(c) + 1:
+                return s, e + 1
+    # a whole quotation whose marks the parser hung outside it: 'left Kyiv “quickly and without ...,” he said'
+    if 0 < s and doc[s - 1].text in _OPENING_QUOTES and not any(t.text in _QUOTES for t in doc[s:e]):
+        close = e + 1 if e + 1 < len(doc) and doc[e].text == "," else e  # ('...sentiments,” he said')
+        if close < len(doc) and doc[close].text in _CLOSING_QUOTES[doc[s - 1].text]:
+            return s - 1, close + 1
+    return s, e
 
 
 _MODALS = {"should", "must", "could", "would", "may", "might", "ought", "can", "will"}
@@ -93,7 +109,7 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
     start, end = _span(tok)
     if open_at[start] or open_at[end]:
         return False  # never shorten or cut across a quotation (a whole quotation inside the unit may go with it)
-    text = [t.text for t in tok.subtree]
+    text = [t.text for t in tok.doc[start:end]]
     for o, c in _OPEN_CLOSE.items():
         if text.count(o) != text.count(c):
             return False  # a bracket would be left open
@@ -274,8 +290,9 @@ def deleted_tokens(doc, chosen: list) -> np.ndarray:
     for tok in chosen:
         s, e = _span(tok)
         gone[s:e] = True
-        if e - s > 1 and doc[e - 1].text == "," and not (s > 0 and doc[s - 1].text == ","):
-            gone[e - 1] = False  # the comma closing a subtree sets off what follows: "..., Lavrov says"
+        last = e - 2 if e - s > 2 and doc[e - 1].text in _QUOTES and doc[s].text in _QUOTES else e - 1
+        if last > s and doc[last].text == "," and not (s > 0 and doc[s - 1].text == ","):
+            gone[last] = False  # the comma closing a subtree sets off what follows: "..., Lavrov says"
         before = s > 0 and doc[s - 1].text == ","
         after = e < n and doc[e].text == ","
         if before and (after or e >= n or doc[e].is_punct and doc[e].text in ".;:!?"):

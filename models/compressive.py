@@ -230,7 +230,7 @@ def headline_candidates(doc, scorer: DeletionScorer, max_words: int, counts: dic
     subject by surname (style.headline_verbs) and left out if still too long."""
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     if root is None or root.pos_ not in ("VERB", "AUX") or not any(
-            c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj") for c in root.children):
+            c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj", "csubjpass") for c in root.children):
         return []  # a caption, a byline or a fragment: no clause to build on
     if any(misparsed_speaker(t) for t in doc) or doc.text.rstrip().endswith("?"):
         return []  # a lost speaker, or a question: a question is not the news
@@ -360,11 +360,11 @@ def reads_alone(text: str, doc, keep, inside) -> bool:
         if first.pos_ == "AUX" or first.tag_ in ("VBZ", "VBP", "VBD", "MD"):
             return False  # "Are latest developments ..." (its "Here" deleted): a verb first is a question
         opener = first
-        while opener.head.i != opener.i and opener.head.dep_ != "ROOT" and opener.dep_ != "ROOT":
+        while opener.head.i != opener.i:  # up to the root: the clause a trailing "..., he said" reports counts too
+            subject = [c.i for c in opener.head.children if c.dep_ in ("nsubj", "nsubjpass", "expl")]
+            if opener.dep_ in ("advcl", "prep", "npadvmod", "advmod") and subject and opener.i < subject[0]:
+                return False  # "Responding swiftly to ..., world leaders hit back": the subject comes first
             opener = opener.head
-        subject = [c.i for c in opener.head.children if c.dep_ in ("nsubj", "nsubjpass", "expl")]
-        if opener.dep_ in ("advcl", "prep", "npadvmod", "advmod") and subject and opener.i < subject[0]:
-            return False  # "Responding swiftly to ..., world leaders hit back": the subject comes first
     noun = person = False
     for t in doc:
         if not keep[t.i] or t.is_punct or inside[t.i]:

@@ -181,7 +181,9 @@ def _short_attribution(doc, root, keep, replace: dict, drop: set) -> None:
             if plural is not None:
                 replace[root.i] = _case(present("say", plural), doc[root.i].text)
                 drop.update(t.i for t in obj.subtree)
-    _by_surname(doc, subj, drop)
+    span = range(subj.left_edge.i, subj.right_edge.i + 1)
+    if not (subj.lower_ == "one" and _one_of(doc, subj, span, drop, replace, keep)):
+        _by_surname(doc, subj, drop)
 
 
 _PARTICLES = {"le", "la", "de", "du", "des", "von", "van", "der", "den", "al", "el", "bin", "ben", "da", "di", "dos",
@@ -221,6 +223,8 @@ def _by_surname(doc, subj, drop: set, replace: dict | None = None, keep: np.ndar
         return
     if replace is None or ents:
         return
+    if subj.lower_ == "one" and _one_of(doc, subj, span, drop, replace, keep):
+        return
     last = next((doc[i] for i in reversed(span) if not doc[i].is_punct), None)
     if last is None or last.dep_ != "appos" or last.i <= subj.i:
         return
@@ -234,6 +238,24 @@ def _by_surname(doc, subj, drop: set, replace: dict | None = None, keep: np.ndar
     surname = doc[_surname_start(doc[name[0].i:name[-1].i + 1]):last.i + 1].text
     replace[subj.i] = _case(surname, doc[subj.left_edge.i].text)
     drop.update(i for i in span if i != subj.i)
+
+
+def _one_of(doc, subj, span, drop: set, replace: dict, keep) -> bool:
+    """A speaker "one of his closest henchmen" as "henchman" (its noun, singular, with the words that say what kind:
+    "one of the Ukrainian officials" -> "Ukrainian official"); False where the subject is not of that form."""
+    of = next((c for c in subj.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+    noun = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
+    if noun is None or noun.tag_ not in ("NNS", "NNPS") or noun.right_edge.i != span[-1]:
+        return False
+    if keep is not None and not all(keep[i] for i in span):
+        return False
+    kind = [c for c in noun.children if c.i < noun.i and (c.dep_ == "compound" or c.dep_ == "amod" and c.tag_ == "JJ")]
+    if any(list(c.subtree) != [c] for c in kind):
+        return False
+    words = [c.text for c in kind] + [noun.lemma_]
+    replace[subj.i] = _case(" ".join(words), doc[span.start].text)
+    drop.update(i for i in span if i != subj.i)
+    return True
 
 
 def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool = True,

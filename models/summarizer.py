@@ -61,6 +61,7 @@ class SummarizerSettings:
     teaser_min_words: int = 8
     parse_candidates: int = 1       # sentences parsed per output, best-ranked first (see BENCHMARKS: 1 beats 2 and 3)
     later_sentences: int = 2        # tried next, only where the lead would be cut inside a phrase
+    last_sentences: int = 10        # tried last, sharing one content word with the lead, before a cut inside a phrase
     teaser_delete_above: float = 0.5
     teaser_word_reward: float = 0.0
     num_beams: int = 4              # the generator's (T5/BART) beam width and candidates checked by the guard
@@ -362,9 +363,9 @@ class Summarizer:
         return found, (np.stack(rows) if rows else np.zeros((0, len(RERANK_FEATURES) + len(FEATURES)), np.float32))
 
     def _compressive_headline(self, r: "Reading", docs: dict, guard: Guard, ranks: range | None = None,
-                              near: set | None = None):
+                              near: set | None = None, share: int = 2):
         """The reranker's best headline candidate that passes the guard, those that read alone first, or None.
-        With `near` (content words, as _content gives them), only candidates that read alone and share two of
+        With `near` (content words, as _content gives them), only candidates that read alone and share `share` of
         them (an empty set: that read alone)."""
         found, rows = self.headline_candidates(r, docs, ranks=ranks)
         if not found:  # no deletions bring it within the limits: the same sentences, stopped at a phrase's end
@@ -377,7 +378,7 @@ class Summarizer:
         order = [j for j in order if found[j][2].alone] + [j for j in order if not found[j][2].alone]
         if near is not None:
             order = [j for j in order
-                     if found[j][2].alone and (not near or len(near & _content(found[j][2].text)) >= 2)]
+                     if found[j][2].alone and (not near or len(near & _content(found[j][2].text)) >= share)]
         for j in order:
             i, doc, c = found[j]
             if guard.check(c.text, doc).ok:
@@ -427,6 +428,8 @@ class Summarizer:
             no_news = later and (("a question" if sents[lead].rstrip(" ”\"'’").endswith("?") else None) or (
                 "not a clause" if not is_clause(self._doc(r, docs, lead)) else None))  # "Pure-bred horses, ..."
             found = later and (cut or no_news) and self._later_headline(r, guard, full, docs, near=not no_news)
+            if later and cut and not found:  # a complete headline from further on rather than one cut short
+                found = self._later_headline(r, guard, full, docs, last=True)
             if found:
                 if warnings_ is not None:
                     warnings_.append(f"headline: built on a later sentence (the lead is {no_news})" if no_news else
@@ -440,15 +443,17 @@ class Summarizer:
         text = guarded_cut(text, guard)
         return (text or lead_words(r.body, s.headline_max_words)), "extractive", [lead]
 
-    def _later_headline(self, r: "Reading", guard: Guard, lead, docs: dict, near: bool = True):
+    def _later_headline(self, r: "Reading", guard: Guard, lead, docs: dict, near: bool = True, last: bool = False):
         """A compressive headline that reads alone from the next-ranked sentences and, with `near`, shares two
         content words with the lead (`lead`, its text: the story the lead tells), for an article whose lead the
-        extractive fallback would cut inside a phrase (or that is not a clause: then no word need be shared); None
-        when they give none."""
+        extractive fallback would cut inside a phrase (or that is not a clause: then no word need be shared); with
+        `last`, from the next `last_sentences` and sharing one word (tried when the first gave none and the lead
+        would be cut inside a phrase: on the 600 test articles, 6 cuts -> 1, ROUGE-L 25.81 -> 25.72); None when
+        they give none."""
         s = self.settings
-        ranks = range(s.parse_candidates, s.parse_candidates + s.later_sentences)
+        ranks = range(s.parse_candidates, s.parse_candidates + (s.last_sentences if last else s.later_sentences))
         return self._compressive_headline(r, docs, guard, ranks=ranks,  # (parsed as needed)
-                                          near=_content(lead) if near else set())
+                                          near=_content(lead) if near or last else set(), share=1 if last else 2)
 
     # --- the optional generator (T5/BART) ---------------------------------------------------------
     @torch.inference_mode()

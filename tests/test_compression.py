@@ -527,3 +527,37 @@ def test_the_clause_alone_of_a_misparsed_sentence_gives_a_headline_that_keeps_it
                 "border service of the Western Military District Ivan Petrenko said on Sunday.")
     cands = [c.text for c in headline_candidates(parse([clause_alone(sentence)])[0], NEUTRAL, 22, max_chars=120)]
     assert cands and all(c.endswith(", Petrenko says") for c in cands)
+
+
+def test_a_bracket_or_quotation_the_parser_hung_outside_a_phrase_goes_with_it():
+    doc = parse(["Rebel units took control of the village of Zoria in the Lugansk People\u2019s Republic (LPR), "
+                 "the ministry said."])[0]
+    texts = {render(doc, c.keep) for c in compressions(doc, np.full(len(units(doc)), 0.9), units(doc), max_words=30)}
+    assert "Rebel units took control of the village of Zoria, the ministry said" in texts
+    assert not any(t.count("(") != t.count(")") for t in texts)
+    doc = parse(["The mayor left Odesa \u201cquickly and without any regrets,\u201d she said, heading north."])[0]
+    texts = {render(doc, c.keep) for c in compressions(doc, np.full(len(units(doc)), 0.9), units(doc), max_words=30)}
+    assert "The mayor left Odesa, she said" in texts  # the quotation whole, marks and all; the comma stays
+    assert not any(t.count("\u201c") != t.count("\u201d") for t in texts)
+
+
+def test_a_clause_as_subject_gives_a_headline():
+    doc = parse(["Fighting for the rebels was not mentioned in the leaflets of the college in Donetsk."])[0]
+    assert compress_headline(doc, NEUTRAL, max_words=14).startswith("Fighting for rebels")
+
+
+def test_an_opener_before_the_subject_of_a_reported_clause_does_not_read_alone():
+    doc = parse(["After the talks collapsed, the envoy left Geneva for Moscow, he said."])[0]
+    keep = np.ones(len(doc), dtype=bool)
+    assert not reads_alone("After talks collapsed, envoy leaves Geneva for Moscow, he says", doc, keep, quoted(doc))
+
+
+@pytest.mark.parametrize("sentence, headline", [
+    ("The army should shell the port if the navy lands marines in Crimea, one of his closest aides has demanded.",
+     "Army should shell port if navy lands marines in Crimea, aide demands"),
+    ("The talks will resume in Geneva next week, one of the senior Ukrainian officials said.",
+     "Talks to resume in Geneva next week, senior Ukrainian official says"),
+])
+def test_a_speaker_who_is_one_of_many_is_named_by_the_noun(sentence, headline):
+    doc = parse([sentence])[0]
+    assert headline in {c.text for c in headline_candidates(doc, NEUTRAL, max_words=20)}

@@ -270,6 +270,22 @@ def test_a_lead_with_no_phrase_end_in_reach_gives_way_to_a_later_sentence(summar
     assert not any("cut at the word limit" in w for w in warned)
 
 
+def test_a_lead_cut_inside_a_phrase_takes_a_complete_headline_from_further_on(models):
+    s = Summarizer.from_pretrained(models / "summarizer")
+    s.settings.later_sentences = 0  # so the first later-sentence step finds nothing: the last one must
+    body = LONG_LEAD + " Engineers from three countries worked on the bridge through the winter."  # shares "bridge"
+    r = s.read(body)
+    warned = []
+    text, source, chosen = s._extractive_headline(r, Guard(r.body), warned, later=True)
+    assert source == "compressive" and chosen == [1] and text.startswith("Engineers")
+    assert warned == ["headline: built on a later sentence (the lead has no phrase end within the word limit)"]
+    s.settings.last_sentences = 0  # and without it, the lead is cut, with a warning saying so
+    warned = []
+    text, source, chosen = s._extractive_headline(r, Guard(r.body), warned, later=True)
+    assert source == "extractive" and chosen == [0]
+    assert warned == ["headline: cut at the word limit inside a phrase (no phrase ends within it)"]
+
+
 @pytest.mark.parametrize("lead, why", [
     ("Fresh bread, warm blankets, a working stove and a battery radio for every family.", "not a clause"),
     ("Who knows, at this point, what the regional council will decide to do about the closed bridge?", "a question"),
