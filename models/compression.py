@@ -25,6 +25,8 @@ KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparen
                 "where", "seemingly", "purportedly", "supposedly", "ostensibly", "presumably", "potentially",
                 # a direction completes its verb: "push the army back" is not "push the army"
                 "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
+_HEDGES = {"almost", "nearly", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably", "perhaps",
+           "maybe", "seemingly", "purportedly", "supposedly", "presumably", "potentially"}  # "almost certainly" stays
 _KEEP_PREPS = {"according"}  # "according to X" names who says it: dropping it turns a claim into a fact
 _QUOTES = set("\"“”«»")
 _OPENING_QUOTES = {"“": "”", '"': '"', "«": "»"}
@@ -125,6 +127,8 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return False  # "its refusal to join", "in a bid to cut": the noun says nothing without what follows
     if tok.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in tok.children):
         return False  # "sanctions, if Russia attacks": a condition is part of the claim
+    if tok.dep_ == "acl" and any(c.dep_ == "mark" and c.lower_ == "that" for c in tok.children):
+        return False  # "a sign that diplomacy is not dead", "the claim that ...": the noun's content, not a modifier
     if tok.dep_ in ("relcl", "acl") and tok.head.lower_ in ("those", "one", "anyone", "everyone", "someone", "all"):
         return False  # "inflamed by those who ...": the pronoun means nothing without its clause
     if any(c.lower_ in ("only", "too", "enough") and c.dep_ in ("advmod", "amod") for c in tok.children):
@@ -137,7 +141,7 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return False
     if tok.dep_ == "advmod":
         return lemma not in KEEP_ADVERBS and tok.head.pos_ in ("VERB", "AUX") and not any(
-            t.dep_ == "neg" for t in tok.subtree)
+            t.dep_ == "neg" for t in tok.subtree) and not any(c.lower_ in _HEDGES for c in tok.children)
     if tok.dep_ == "prep":
         if lemma in _KEEP_PREPS or (lemma == "of" and tok.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ")):
             return False

@@ -561,3 +561,10 @@ def test_an_opener_before_the_subject_of_a_reported_clause_does_not_read_alone()
 def test_a_speaker_who_is_one_of_many_is_named_by_the_noun(sentence, headline):
     doc = parse([sentence])[0]
     assert headline in {c.text for c in headline_candidates(doc, NEUTRAL, max_words=20)}
+
+
+def test_a_hedged_adverb_and_the_clause_a_noun_holds_are_never_deleted():
+    doc = parse(["Officials warned that the army had almost certainly moved two missile batteries to the border."])[0]
+    assert not any(t.lower_ == "certainly" for t in units(doc)), "'almost certainly' is a hedge: it stays"
+    doc = parse(["The minister is visiting Warsaw this week, a sign that the talks are not over."])[0]
+    assert not any(t.dep_ == "acl" for t in units(doc)), "'a sign' means nothing without 'that the talks ...'"
