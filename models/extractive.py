@@ -72,7 +72,10 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\b(?:has|have) the latest (?:on|from)\b|\bjoin(?:s|ed)? ['‘][A-Z][^'’]{2,40}['’]|"  # video blurbs
     r"\bon ['‘](?:Fox|America|Special|Your|The|Sunday|Mornings|Hannity|Tucker|Outnumbered|Cavuto|Varney|Kudlow)"
     r"[^'’]{0,40}['’]?\W*$|"  # "... provides updates on 'Fox News Live'"
-    r"(?-i:\([1-4](?:st|nd|rd|th) [LR]\)|\((?:L|R) to (?:R|L)\))|\(not pictured\)", re.I)  # captions: "(2nd R)"
+    r"(?-i:\([1-4](?:st|nd|rd|th) [LR]\)|\((?:L|R) to (?:R|L)\))|\(not pictured\)|"  # captions: "(2nd R)"
+    r"(?-i:\bin [A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*(?:, [A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*)+,? (?:on )?"  # and
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|"
+    r"Mar\.|Apr\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.) \d{1,2}, \d{4}\.?$)", re.I)  # "... in Kyiv, Ukraine, March 4, 2022."
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
                          r"Still|Instead|Then|(?:This|That)(?!\s+(?:morning|afternoon|evening|night|week|weekend|month|"
                          r"year|spring|summer|autumn|fall|winter)\b))\b(?!-))")  # ("Then-president ..." leans on nothing)  # "(For full coverage, see ...)" too

@@ -568,3 +568,12 @@ def test_a_hedged_adverb_and_the_clause_a_noun_holds_are_never_deleted():
     assert not any(t.lower_ == "certainly" for t in units(doc)), "'almost certainly' is a hedge: it stays"
     doc = parse(["The minister is visiting Warsaw this week, a sign that the talks are not over."])[0]
     assert not any(t.dep_ == "acl" for t in units(doc)), "'a sign' means nothing without 'that the talks ...'"
+
+
+def test_a_wire_photo_caption_is_site_text_but_a_dated_news_sentence_is_not():
+    from models.extractive import is_furniture
+    assert is_furniture("The foreign minister speaks during a news conference in Vilnius, Lithuania, March 3, 2022.")
+    assert is_furniture("Volunteers unload boxes of food at a church in Lviv, Ukraine, Saturday, Feb. 26, 2022.")
+    assert is_furniture("A tram passes the town hall in Washington, D.C. on January 5, 2022.")
+    assert not is_furniture("The talks began in Geneva on January 10, 2022.")  # no country after the city
+    assert not is_furniture("Russian troops entered the town in Kherson, the governor said on March 2, 2022.")
