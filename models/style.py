@@ -133,8 +133,9 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         own = any(c.dep_ in ("nsubj", "nsubjpass") for c in v.children)
         if v.dep_ == "conj" and own:
             continue  # a clause of its own after the main one stays as written
+        clause = v.head if v.dep_ == "conj" else v  # (a verb joined to the reported clause is reported too)
         _rewrite(v, subject_number(v if own else v.head), keep, replace, drop, main=v.dep_ not in ("conj", "advcl"),
-                 reported=v.dep_ == "ccomp" and v.i > v.head.i)
+                 reported=clause.dep_ == "ccomp" and clause.i > clause.head.i)
         if v.dep_ == "ccomp":  # "Kremlin says that ..." -> "Kremlin says ..."
             drop.update(c.i for c in v.children if c.dep_ == "mark" and c.lower_ == "that" and c.i < v.i)
     if root.lemma_ in _SPEECH and keep[root.i] and not inside_quote[root.i]:
@@ -258,6 +259,12 @@ def _one_of(doc, subj, span, drop: set, replace: dict, keep) -> bool:
     return True
 
 
+_BEFORE = {"previously", "earlier", "formerly", "once"}
+# verbs of a state, which a reported clause puts in the present like the main verb ("says he wants talks")
+_STATES = {"be", "have", "want", "need", "expect", "believe", "know", "think", "remain", "plan", "intend", "oppose",
+           "support", "hope", "seem", "appear", "fear", "wish", "consider", "see", "understand", "doubt", "mean"}
+
+
 def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool = True,
              reported: bool = False) -> None:
     """`reported`: the clause after a speech verb, where "will" stays ("Psaki says Biden will sign"; but
@@ -273,6 +280,10 @@ def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool 
         if set(words) <= {"was", "were", "is", "are", "has", "have", "been", "being", "had"} and "had" not in words:
             drop.update(a.i for a in auxes)  # "was arrested" -> "arrested"
         return
+    if reported and v.lemma_.lower() not in _STATES or any(
+            c.dep_ == "advmod" and c.lower_ in _BEFORE and keep[c.i] for c in v.children):
+        return  # what someone says happened keeps its tense ("Russia says it tested ...", not "... it tests"; but
+        # "says visit is ...", "says he wants ..."), and so does what "previously" happened
     if plural is None:
         return
     subject_first = all(c.i < auxes[0].i for c in v.children if c.dep_ in ("nsubj", "nsubjpass")) if auxes else True

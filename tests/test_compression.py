@@ -133,6 +133,12 @@ def test_units_stay_off_names_and_the_words_that_name_the_speaker():
     ("The Pandora Papers have shined a light on the activities of politicians.", "Pandora Papers have shined light on activities of politicians"),
     ("The army took the village.", "Army takes village"),
     ("Psaki said Biden will soon sign an executive order.", "Psaki says Biden will soon sign executive order"),
+    # what someone says happened keeps its tense; a state goes in the present like the main verb
+    ("Russia said it tested a hypersonic missile in the Barents Sea.", "Russia says it tested hypersonic missile in Barents Sea"),
+    ("A woman said soldiers killed her husband and burned the house.", "Woman says soldiers killed her husband and burned house"),
+    ("The ministry said it has suspended the procedure.", "Ministry says it has suspended procedure"),
+    ("Downing Street said the visit was a show of solidarity.", "Downing Street says visit is show of solidarity"),
+    ("London previously claimed that Russia was planning an invasion.", "London previously claimed Russia was planning invasion"),
     ("But the talks resumed in Istanbul.", "Talks resume in Istanbul"),  # no headline opens on "But"
     ("Oil prices touched $95 a barrel.", "Oil prices touch $95 a barrel"),  # "a" of a rate stays
     # a clause of its own beside the main one stays in the past: the main verb too, no clash of tenses
