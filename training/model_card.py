@@ -224,9 +224,9 @@ words) for an English news article, from the article's own sentences:
    it. A view, a vow or a claim keeps who holds it ("..., Habeck says"); a condition ("if Russia attacks"), a hedge
    ("reportedly", "seemingly") and "only" are never deleted. When nothing passes, the extractive method writes the
    output (and says so): the lead sentence stopped at its last phrase end within the limits; where it has none
-   (or the lead is not a clause), a compressive headline that reads alone from the next two ranked sentences; only
-   then the lead cut at the word limit, with the warning "headline: cut at the word limit inside a phrase" (about
-   1% of test articles in docs/BENCHMARKS.md). Before any of that, a sentence too long or misparsed for a complete
+   (or the lead is not a clause), a compressive headline that reads alone from the next two ranked sentences, then
+   from the next ten; only then the lead cut at the word limit, with the warning "headline: cut at the word limit
+   inside a phrase" (0 of 600 test articles in docs/BENCHMARKS.md; 5 of 500 validation articles). Before any of that, a sentence too long or misparsed for a complete
    headline is tried as one clause parsed alone ("..., Basurin says" for a claim with its speaker at the end).
 
 {"A sequence-to-sequence generator (" + str(a['base_model']) + ") writes both outputs through transformers' `generate`; its beam candidates pass the same guard, with the compressive method as fallback (" + str(gen['steps']) + " fine-tuning steps)." if gen else "No generator (the default base, MiniLM, is an encoder); give `--base-model` a T5/BART checkpoint to add one."}
