@@ -73,7 +73,7 @@ _FURNITURE = re.compile(  # narrow on purpose: "volunteers sign up to fight" and
     r"\bon ['‘](?:Fox|America|Special|Your|The|Sunday|Mornings|Hannity|Tucker|Outnumbered|Cavuto|Varney|Kudlow)"
     r"[^'’]{0,40}['’]?\W*$|"  # "... provides updates on 'Fox News Live'"
     r"(?-i:\([1-4](?:st|nd|rd|th) [LR]\)|\((?:L|R) to (?:R|L)\))|\(not pictured\)|"  # captions: "(2nd R)"
-    r"(?-i:\bin [A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*(?:, [A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*)+,? (?:on )?"  # and
+    r"(?-i:\bin [A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*(?:, (?:the )?[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*)+,? (?:on )?"  # and
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|"
     r"Mar\.|Apr\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.) \d{1,2}, \d{4}\.?$)", re.I)  # "... in Kyiv, Ukraine, March 4, 2022."
 _LEANS_BACK = re.compile(r"^(?:\(|[\"“‘']?(?:He|She|They|It|His|Her|Their|Its|These|Those|But|And|Also|However|Yet|"
@@ -155,10 +155,10 @@ def strip_dateline(sentence: str) -> str:
 
 
 def strip_lead_in(sentence: str) -> str:
-    """The sentence without a dateline (strip_dateline), a leading dash, bullet or colon, or a lead-in that
-    introduces what follows ("EXCLUSIVE:", "Following are the latest developments:"); a message it quotes keeps
+    """The sentence without a photo credit ("(Photo by .../Xinhua) "), a dateline (strip_dateline), a leading dash,
+    bullet or colon, or a lead-in that introduces what follows ("EXCLUSIVE:", "Following are the latest developments:"); a message it quotes keeps
     who said it, at the end ("The message reads, in part: X." -> "X, the message says.")."""
-    rest = _SHOW_TAG.sub("", _LEADING_MARKS.sub("", strip_dateline(sentence)))
+    rest = _SHOW_TAG.sub("", _LEADING_MARKS.sub("", strip_dateline(_PHOTO_CREDIT.sub("", sentence))))
     m = _INTRODUCES.match(rest)
     if not m or len(rest) - m.end() < 20:
         return rest
@@ -168,6 +168,7 @@ def strip_lead_in(sentence: str) -> str:
     return rest[m.end():]
 
 
+_PHOTO_CREDIT = re.compile(r"^(?:\((?:(?:File )?Photos?|Photograph|Image|Picture)(?: by| credit|:)[^()]{1,80}\)\s*)+(?=\S)")
 _SHOW_TAG = re.compile(r"^(?:THE|The) TAKE with [A-Z][a-z]+ [A-Z][a-z]+\s+(?=[A-Z])")  # ABC's column tag, no colon
 _INTRODUCES = re.compile(r"^(?:(?:The|Her|His|Their|Its) (?P<kind>message|statement|letter|telegram) (?:reads|says)"
                          r"(?:,? in part)?|(?:Following|Here) (?:are|is) (?:the )?(?:latest|key|main) "

@@ -583,3 +583,15 @@ def test_a_wire_photo_caption_is_site_text_but_a_dated_news_sentence_is_not():
     assert is_furniture("A tram passes the town hall in Washington, D.C. on January 5, 2022.")
     assert not is_furniture("The talks began in Geneva on January 10, 2022.")  # no country after the city
     assert not is_furniture("Russian troops entered the town in Kherson, the governor said on March 2, 2022.")
+    # a country written with its article ("the United States") is still a caption's place
+    assert is_furniture("A trader works at the stock exchange in New York, the United States, Feb. 22, 2022.")
+
+
+def test_a_photo_credit_before_the_sentence_is_not_part_of_it():
+    from models.extractive import strip_lead_in
+    assert strip_lead_in("(Photo by Jane Doe/Getty Images) The mayor said the bridge would reopen on Monday.") == \
+        "The mayor said the bridge would reopen on Monday."
+    assert strip_lead_in("(Photo by A. Roe/AFP via Getty Images) (Photo credit should read B. Poe/AFP) "
+                         "LVIV, May 2 (Reuters) - The mayor said the bridge would reopen.") == \
+        "The mayor said the bridge would reopen."
+    assert strip_lead_in("(Reporting by Jane Doe) is how the agency signs its stories.").startswith("(Reporting")
