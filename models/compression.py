@@ -23,6 +23,7 @@ KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparen
                 "only", "almost", "nearly", "about", "more", "less", "least", "most", "so", "too", "very", "just",
                 "hardly", "barely", "already", "yet", "ever", "perhaps", "maybe", "again", "how", "why", "when",
                 "where", "seemingly", "purportedly", "supposedly", "ostensibly", "presumably", "potentially",
+                "formerly", "once",  # "the chain that was formerly McDonald's" is not "that was McDonald's"
                 # a direction completes its verb: "push the army back" is not "push the army"
                 "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
 _HEDGES = {"almost", "nearly", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably", "perhaps",
@@ -122,13 +123,19 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return False
     if trailing_speech(tok) and _opinion(tok.head):
         return False  # "Governments need to subsidise food, the IMF head said": a view, never a fact
-    if tok.dep_ == "acl" and tok.head.lemma_.lower() in _INFINITIVE_NOUNS and any(
+    if tok.dep_ in ("acl", "relcl") and tok.head.lemma_.lower() in _INFINITIVE_NOUNS and any(
             c.dep_ == "aux" and c.lower_ == "to" for c in tok.children):
         return False  # "its refusal to join", "in a bid to cut": the noun says nothing without what follows
     if tok.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in tok.children):
         return False  # "sanctions, if Russia attacks": a condition is part of the claim
     if tok.dep_ == "acl" and any(c.dep_ == "mark" and c.lower_ == "that" for c in tok.children):
         return False  # "a sign that diplomacy is not dead", "the claim that ...": the noun's content, not a modifier
+    if tok.dep_ in ("relcl", "acl", "advcl", "ccomp") and any(
+            t.lower_ in ("so", "such") and t.dep_ in ("advmod", "predet", "amod") and t.i < tok.i
+            for c in tok.head.children if c is not tok for t in c.subtree):
+        return False  # "classifies so much information it puts security at risk": the result is the point
+    if dates_a_first(tok):
+        return False
     if tok.dep_ in ("relcl", "acl") and tok.head.lower_ in ("those", "one", "anyone", "everyone", "someone", "all"):
         return False  # "inflamed by those who ...": the pronoun means nothing without its clause
     if any(c.lower_ in ("only", "too", "enough") and c.dep_ in ("advmod", "amod") for c in tok.children):
@@ -156,6 +163,20 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
     return True
 
 
+def _since(tok) -> bool:
+    return tok.dep_ == "prep" and tok.lower_ == "since" or tok.dep_ == "advcl" and any(
+        c.dep_ == "mark" and c.lower_ == "since" for c in tok.children)
+
+
+def dates_a_first(tok) -> bool:
+    """Whether `tok` is the "since" phrase that dates a "first" or "last" before it, or the phrase with that
+    "first": "his first public appearance since Putin apologized" loses its news without either."""
+    if _since(tok):
+        return any(t.lower_ in ("first", "last") and t.i < tok.i for t in tok.head.subtree)
+    return tok.dep_ == "prep" and any(t.lower_ in ("first", "last") and t.dep_ == "amod" for t in tok.subtree) and \
+        any(c.i > tok.i and _since(c) for c in tok.head.children)
+
+
 _INFINITIVE_NOUNS = {"refusal", "decision", "attempt", "bid", "effort", "plan", "failure", "ability", "right", "need",
                      "willingness", "readiness", "intention", "order", "agreement", "promise", "threat", "move",
                      "push", "campaign", "call", "offer", "request", "proposal", "chance", "opportunity", "way",
@@ -165,7 +186,8 @@ _INFINITIVE_NOUNS = {"refusal", "decision", "attempt", "bid", "effort", "plan", 
 _NOUN_COMPLEMENTS = {noun: set(preps.split()) for noun, preps in {
     "control": "over of", "response": "to", "reaction": "to", "reply": "to", "answer": "to", "addition": "to",
     "contrast": "to with", "access": "to", "return": "to", "approach": "to", "sovereignty": "over",
-    "jurisdiction": "over", "authority": "over", "refusal": "to", "part": "in"}.items()}
+    "jurisdiction": "over", "authority": "over", "refusal": "to", "part": "in", "obstacle": "to",
+    "confrontation": "with", "end": "to", "solution": "to", "alternative": "to", "key": "to", "path": "to"}.items()}
 
 # Verbs whose object takes a preposition to make sense: "asks China for help", "provides Kyiv with arms".
 _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "with", "arm": "with", "accuse": "of",
@@ -190,8 +212,9 @@ def needed_by_verb(tok) -> bool:
         return False  # "called on Thursday": a date, whatever the verb
     if tok.dep_ == "prep" and tok.lower_ in _OBJECT_PREPS.get(verb.lemma_.lower(), "").split():
         return True
-    if any(c.dep_ in _OBJECTS for c in verb.children) or verb.lemma_ == "be":
-        return False
+    if any(c.dep_ in _OBJECTS for c in verb.children) or verb.lemma_ == "be" and any(
+            c.dep_ == "expl" for c in verb.children):
+        return False  # ("Moscow won't be in any hurry": the phrase after a bare "be" is what it says; "there is")
     after = [c for c in verb.children if c.i > verb.i and not c.is_punct and c.dep_ not in ("prt", "neg")]
     return bool(after) and after[0] == tok and tok.i <= verb.i + 2
 

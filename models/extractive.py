@@ -141,10 +141,15 @@ _AGENCY_LEAD = re.compile(r"^.{0,160}?\((?:Reuters|AP|AFP|Xinhua|TASS|CNN|UPI|dp
                           r"Interfax|Ukrinform|UNIAN|BelTA|RIA Novosti|IRNA|Kyodo|Yonhap)\)\s*(?:--|[-—–―])\s+(?=[A-Z\"“‘])")
 
 
+_PRESS_WIRE = re.compile(r"^[A-Z][\w .,'’/-]{0,60}?--\((?:BUSINESS WIRE|PRNewswire|GLOBE NEWSWIRE|Globe Newswire)\)--"
+                         r"(?:\s*[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}\s*--)?\s*(?=[A-Z\"“])|"  # press releases
+                         r"^[A-Z][\w .,'’-]{0,60}?\d{4}\s*/PRNewswire(?:-[\w-]+)?/\s*--\s*(?=[A-Z\"“])")
+
+
 def strip_dateline(sentence: str) -> str:
     """The sentence without a news-wire dateline ("KYIV, April 17 (Reuters) - ", "Moscow — ", "(CNN)"): a
     capitalised start followed by an agency, or by a dash, or an agency alone, before a capitalised rest."""
-    m = _AGENCY_LEAD.match(sentence)
+    m = _AGENCY_LEAD.match(sentence) or _PRESS_WIRE.match(sentence)
     if m and len(sentence) - m.end() >= 20:
         return sentence[m.end():]
     m = _DATELINE.match(sentence)

@@ -127,6 +127,8 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
                     for t in c.subtree)  # "on Wednesday"
     if _past_beside(root, keep, inside_quote, skip=set(said)):
         verbs = []  # a clause of its own stays in the past: the main verb too ("prices rose 2%, and Brent rose")
+    if any(keep[t.i] and not inside_quote[t.i] and t.text in _FIRST_PERSON for t in doc):
+        verbs = []  # words someone said without the marks ("... throughout my time as an MP - Kwarteng") stay as said
     for v in verbs:
         if not keep[v.i] or inside_quote[v.i]:
             continue
@@ -144,9 +146,28 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         subj = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass") and keep[c.i]), None)
         if subj is not None:
             _by_surname(doc, subj, drop, replace, keep)
+    drop.update(_wire_here(doc, inside_quote))
     return replace, drop
 
 
+def _wire_here(doc, inside_quote) -> set:
+    """The wire services' "here" and "in this capital" (the dateline's city, which a headline does not have):
+    "meets with Sullivan here" -> "meets with Sullivan"."""
+    out = set()
+    for t in doc:
+        if inside_quote[t.i]:
+            continue
+        if t.lower_ == "here" and t.dep_ == "advmod" and t.head.pos_ in ("VERB", "AUX") and t.i > t.head.i and (
+                t.i + 1 == len(doc) or doc[t.i + 1].text != ","):  # ("end here, in Donbas" says where)
+            out.add(t.i)
+        elif t.dep_ == "prep" and t.lower_ == "in" and any(
+                c.dep_ == "pobj" and c.lower_ in ("capital", "city") and any(d.lower_ == "this" for d in c.children)
+                and len(list(c.subtree)) == 2 for c in t.children):
+            out.update(x.i for x in t.subtree)
+    return out
+
+
+_FIRST_PERSON = {"I", "me", "my", "My", "we", "We", "us", "our", "Our"}  # (case kept: "US" is no "us")
 _SAME_TIME = {"as", "while", "when", "after", "because", "amid"}  # a clause told in the main verb's tense
 
 
@@ -209,6 +230,9 @@ _FAMILY_NAME_FIRST = set("Wang Li Zhang Liu Chen Yang Zhao Huang Zhou Wu Xu Sun 
                          "Kong Bai Cui Kang Mao Qiu Qin Xi Hua Geng".split())
 
 
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ian|ean|ese|ish)$")  # "Ukrainian", "Chinese", "Polish" (a "Brian" stays whole)
+
+
 def _by_surname(doc, subj, drop: set, replace: dict | None = None, keep: np.ndarray | None = None) -> None:
     """Drop all of the subject `subj` but the surname, where it is a person's name of two words or more that ends
     the subject, with nothing after it ("Russian Foreign Ministry spokeswoman Maria Zakharova" -> "Zakharova").
@@ -218,8 +242,9 @@ def _by_surname(doc, subj, drop: set, replace: dict | None = None, keep: np.ndar
     span = range(subj.left_edge.i, subj.right_edge.i + 1)
     if ents and ents[0].label_ == "PERSON":
         person = ents[0]
-        if subj.i != person.end - 1 or len(person) < 2 or person.start < span.start or span[-1] != subj.i:
-            return
+        if subj.i != person.end - 1 or len(person) < 2 or person.start < span.start or span[-1] != subj.i or \
+                _DEMONYM.match(person[0].text):
+            return  # ("the 83-year-old Ukrainian Jew", which the small model's NER calls a person, is not a name)
         drop.update(i for i in span if i < _surname_start(person))
         return
     if replace is None or ents:
@@ -290,7 +315,10 @@ def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool 
     if not subject_first:
         return  # a question ("What will the response be?") keeps its word order and tense
     if words == ["will"] and v.tag_ == "VB" and not neg and not reported:  # "will provide" -> "to provide"
-        replace[auxes[0].i] = _case("to", auxes[0].text)
+        if main:
+            replace[auxes[0].i] = _case("to", auxes[0].text)
+        elif any(replace.get(a.i, "").lower() == "to" for a in v.head.children if a.dep_ == "aux"):
+            drop.add(auxes[0].i)  # "to send troops and build ...", never "... but to head to Romania"
         return
     if v.tag_ in ("VBD", "VBN") and not is_past_of(v.text, v.lemma_):
         return  # the lemma does not fit the written form: leave the verb as written
