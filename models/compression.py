@@ -24,6 +24,7 @@ KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparen
                 "hardly", "barely", "already", "yet", "ever", "perhaps", "maybe", "again", "how", "why", "when",
                 "where", "seemingly", "purportedly", "supposedly", "ostensibly", "presumably", "potentially",
                 "formerly", "once",  # "the chain that was formerly McDonald's" is not "that was McDonald's"
+                "briefly", "temporarily", "partly", "partially", "largely", "mostly",  # how far the claim goes
                 # a direction completes its verb: "push the army back" is not "push the army"
                 "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
 _HEDGES = {"almost", "nearly", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably", "perhaps",
@@ -164,16 +165,24 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
 
 
 def _since(tok) -> bool:
-    return tok.dep_ == "prep" and tok.lower_ == "since" or tok.dep_ == "advcl" and any(
-        c.dep_ == "mark" and c.lower_ == "since" for c in tok.children)
+    """"since ..." (a phrase or a clause), or "in"/"for" a stretch of time ("in 40 years")."""
+    return tok.dep_ == "prep" and (tok.lower_ == "since" or tok.lower_ in ("in", "for") and any(
+        c.dep_ == "pobj" and c.ent_type_ == "DATE" and any(n.like_num or n.lower_ in ("decades", "years", "decade")
+                                                           for n in c.subtree) for c in tok.children)) \
+        or tok.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ == "since" for c in tok.children)
+
+
+def _first(t) -> bool:
+    return t.lower_ in ("first", "last") or t.tag_ == "JJS" and t.dep_ == "amod"  # "longest", "worst"
 
 
 def dates_a_first(tok) -> bool:
-    """Whether `tok` is the "since" phrase that dates a "first" or "last" before it, or the phrase with that
-    "first": "his first public appearance since Putin apologized" loses its news without either."""
+    """Whether `tok` is the "since" phrase that dates a "first", "last" or superlative before it, or the phrase
+    with that "first": "his first public appearance since Putin apologized", "the longest turmoil since 2001" lose
+    their news without either."""
     if _since(tok):
-        return any(t.lower_ in ("first", "last") and t.i < tok.i for t in tok.head.subtree)
-    return tok.dep_ == "prep" and any(t.lower_ in ("first", "last") and t.dep_ == "amod" for t in tok.subtree) and \
+        return any(_first(t) and t.i < tok.i for t in tok.head.subtree)
+    return tok.dep_ == "prep" and any(_first(t) for t in tok.subtree) and \
         any(c.i > tok.i and _since(c) for c in tok.head.children)
 
 
@@ -196,7 +205,8 @@ _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "wi
                  "inform": "of about", "remind": "of", "warn": "of about against", "turn": "into", "invite": "to", "join": "in",
                  "sentence": "to", "compare": "to with", "link": "to", "tie": "to", "add": "to", "urge": "to",
                  "hand": "to over", "send": "to", "transfer": "to", "deliver": "to", "give": "to", "sell": "to",
-                 "put": "on in into under", "place": "on in under", "impose": "on", "exchange": "for", "swap": "for"}
+                 "put": "on in into under", "place": "on in under", "impose": "on", "exchange": "for", "swap": "for",
+                 "take": "by", "catch": "by"}  # ("takes the leadership by surprise")
 _OBJECTS = ("dobj", "attr", "ccomp", "xcomp", "acomp", "oprd", "dative", "pcomp")
 
 

@@ -644,6 +644,10 @@ def test_deletions_keep_what_a_phrase_is_about():
     assert kept(s, "since the president") and kept(s, "his first public appearance")
     assert not kept("The minister was seen in Kyiv on Friday since the talks resumed.", "since the talks"), \
         "a 'since' clause with no 'first' or 'last' to date may go"
+    assert kept("The day extended the longest period of market turmoil since 2001.", "since 2001")
+    assert kept("Inflation hit its highest level in 40 years in March.", "in 40 years")
+    assert not any(t.lower_ == "briefly" for t in units(parse(["Stocks briefly fell into bear market territory."])[0]))
+    assert kept("The course of the war took many, not least the Russian leadership, by surprise.", "by surprise")
 
 
 def test_a_headline_never_starts_with_its_verb():
