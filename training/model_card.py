@@ -215,8 +215,9 @@ words) for an English news article, from the article's own sentences:
    learned from the candidates of three)
    ({"fitted on " + str(results['reranker'].get('candidates')) + " candidates of " + str(results['reranker']['articles']) + " articles, ROUGE-L against the outlets' headlines" if results.get('reranker', {}).get('fitted') else "not fitted: the untrained order"});
 4. the headline is put in **headline style** (present tense, "will" -> "to", passive auxiliaries and articles
-   dropped, "President Vladimir Putin said" -> "Putin says"), only where the verb's subject and its number are
-   known and the written form is the past of its lemma;
+   dropped, "President Vladimir Putin said" -> "Putin says": a titled person goes by surname, as the outlets write
+   it), only where the verb's subject and its number are known and the written form is the past of its lemma;
+   words said without quotation marks ("my time as an MP") keep their tense;
 5. every output passes **form checks** (no dangling last word, no quotation left open, a kept main verb) and
    the **faithfulness guard** (numbers and names, spaCy's entities too, supported by the article); the teaser
    adds to the headline: it is never the headline's own sentence nor one restating it (`repeats`), unless the body
