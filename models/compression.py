@@ -25,6 +25,7 @@ KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparen
                 "where", "seemingly", "purportedly", "supposedly", "ostensibly", "presumably", "potentially",
                 "formerly", "once",  # "the chain that was formerly McDonald's" is not "that was McDonald's"
                 "briefly", "temporarily", "partly", "partially", "largely", "mostly",  # how far the claim goes
+                "positively", "negatively", "favorably", "favourably", "unfavorably", "unfavourably",
                 # a direction completes its verb: "push the army back" is not "push the army"
                 "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
 _HEDGES = {"almost", "nearly", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably", "perhaps",
@@ -93,7 +94,7 @@ def _span(tok) -> tuple[int, int]:
 _MODALS = {"should", "must", "could", "would", "may", "might", "ought", "can", "will"}
 
 
-def _opinion(verb) -> bool:
+def opinion(verb) -> bool:
     """Whether a clause says what should or could be, not what is: a modal, or "need" ("Governments need to ...",
     "No one should doubt ..."); its speaker stays with it."""
     return verb.lemma_.lower() == "need" or any(c.dep_ == "aux" and c.lower_ in _MODALS for c in verb.children)
@@ -122,11 +123,14 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return False  # "to X" of "according to X", "of" of "because of", "in X" of "including in X"
     if needed_by_verb(tok):
         return False
-    if trailing_speech(tok) and _opinion(tok.head):
+    if trailing_speech(tok) and opinion(tok.head):
         return False  # "Governments need to subsidise food, the IMF head said": a view, never a fact
     if tok.dep_ in ("acl", "relcl") and tok.head.lemma_.lower() in _INFINITIVE_NOUNS and any(
             c.dep_ == "aux" and c.lower_ == "to" for c in tok.children):
         return False  # "its refusal to join", "in a bid to cut": the noun says nothing without what follows
+    if tok.dep_ == "advcl" and tok.head.lemma_.lower() in _AS_VERBS and any(
+            c.dep_ == "mark" and c.lower_ == "as" for c in tok.children):
+        return False  # "designate the teacher as wrongfully detained"
     if tok.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("if", "unless") for c in tok.children):
         return False  # "sanctions, if Russia attacks": a condition is part of the claim
     if tok.dep_ == "acl" and any(c.dep_ == "mark" and c.lower_ == "that" for c in tok.children):
@@ -147,6 +151,8 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
         return False  # a list the parser read as appositions ("Duda, the Polish president, Karis, ..."): no item goes
     if tok.dep_ == "npadvmod" and tok.head.pos_ not in ("VERB", "AUX"):
         return False
+    if tok.dep_ == "npadvmod" and end < len(tok.doc) and tok.doc[end].lower_ in ("after", "before", "later", "earlier"):
+        return False  # "two weeks after he was last seen": the time between is the news
     if tok.dep_ == "advmod":
         return lemma not in KEEP_ADVERBS and tok.head.pos_ in ("VERB", "AUX") and not any(
             t.dep_ == "neg" for t in tok.subtree) and not any(c.lower_ in _HEDGES for c in tok.children)
@@ -158,10 +164,16 @@ def is_unit(tok, open_at: np.ndarray) -> bool:
             return False  # "control over the city" (also where the parser hung it on the verb), "in response to"
         return tok.head.pos_ in ("VERB", "AUX", "NOUN", "PROPN")
     if tok.dep_ == "conj":  # a second clause ("... and expressed regret"), not one of two names
-        return tok.pos_ in ("VERB", "AUX") and tok.head.pos_ in ("VERB", "AUX")
+        return tok.pos_ in ("VERB", "AUX") and tok.head.pos_ in ("VERB", "AUX") and not correlated(tok)
     if any(t.dep_ == "neg" for t in tok.subtree) and tok.dep_ in ("advcl", "conj"):
         return True  # a negated side clause may go whole; negation inside what stays is kept
     return True
+
+
+def correlated(tok) -> bool:
+    """Whether `tok` is the second conjunct that an "either", "both" or "neither" before it waits for."""
+    return tok.dep_ == "conj" and any(c.lower_ in ("either", "both", "neither") and c.i < tok.i
+                                      for c in tok.head.children)
 
 
 def _since(tok) -> bool:
@@ -206,7 +218,10 @@ _OBJECT_PREPS = {"ask": "for", "provide": "with", "supply": "with", "equip": "wi
                  "sentence": "to", "compare": "to with", "link": "to", "tie": "to", "add": "to", "urge": "to",
                  "hand": "to over", "send": "to", "transfer": "to", "deliver": "to", "give": "to", "sell": "to",
                  "put": "on in into under", "place": "on in under", "impose": "on", "exchange": "for", "swap": "for",
-                 "take": "by", "catch": "by"}  # ("takes the leadership by surprise")
+                 "take": "by", "catch": "by",  # ("takes the leadership by surprise")
+                 "prohibit": "from", "forbid": "from", "designate": "as", "label": "as", "brand": "as",
+                 "classify": "as", "recognize": "as", "recognise": "as", "regard": "as", "describe": "as"}
+_AS_VERBS = {v for v, preps in _OBJECT_PREPS.items() if "as" in preps.split()}
 _OBJECTS = ("dobj", "attr", "ccomp", "xcomp", "acomp", "oprd", "dative", "pcomp")
 
 

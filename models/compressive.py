@@ -13,8 +13,9 @@ import numpy as np
 from nltk.stem.porter import PorterStemmer  # rouge-score's own dependency
 from rouge_score.tokenize import tokenize
 
-from .compression import (SPEECH_VERBS, Candidate, Compression, DeletionScorer, Reranker, compressions, dates_a_first,
-                          needed_by_verb, open_quote_at, quoted, render, rerank_features, unit_features, units)
+from .compression import (SPEECH_VERBS, Candidate, Compression, DeletionScorer, Reranker, compressions, correlated,
+                          dates_a_first, needed_by_verb, open_quote_at, opinion, quoted, render, rerank_features,
+                          trailing_speech, unit_features, units)
 from .extractive import _open_quote, dangles, drop_articles, is_furniture, quotes_balanced, stands_alone
 from .guard import Guard
 from .parse import parse
@@ -95,7 +96,8 @@ def phrase_ends(doc, keep: np.ndarray | None = None) -> list[int]:
         mask[n:] = False
         if any(t.head.i != t.i and not mask[t.head.i] for t in kept[:j]):
             continue
-        if any(mask[t.head.i] and (t.dep_ not in _TRAILING or needed_by_verb(t) or dates_a_first(t) or t.dep_ == "prep" and (
+        if any(mask[t.head.i] and (t.dep_ not in _TRAILING or needed_by_verb(t) or dates_a_first(t) or correlated(t)
+                                   or t.dep_ == "prep" and (
                 t.lower_ == "of" and t.head.pos_ in ("NOUN", "PROPN", "NUM", "PRON", "ADJ")
                 or t.head.lemma_.lower() in _ADJECTIVE_COMPLEMENTS)) for t in kept[j:]):
             continue
@@ -198,7 +200,11 @@ def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:
     characters (at least 4 words) and is a clause, as written; None when there is none (the extractive headline's
     cut; a list of names before the verb, or "X, which will be held in May", is no headline, nor a speech verb
     without what was said: "Minister Jeremy Quin said")."""
+    lost = [t.i for t in doc if misparsed_speaker(t) or trailing_speech(t) and opinion(t.head)]  # "Ukraine
+    # should confiscate ..., Razumkov, the former speaker, has argued": a view keeps who holds it
     for n in phrase_ends(doc):
+        if any(i >= n for i in lost):
+            continue  # a cut before the speech verb would drop that he argues it
         last = next((t for t in reversed(doc[:n]) if not t.is_punct), None)
         if last is None or not is_clause(doc[:n]) or last.lemma_ in SPEECH_VERBS and any(
                 c.i >= n and (c.dep_ in ("ccomp", "xcomp", "dobj", "parataxis") or c.text == ":") for c in last.children):

@@ -85,8 +85,8 @@ def subject_number(verb) -> bool | None:
     if subj is None:
         return None
     low = subj.text.lower()
-    if any(c.dep_ == "conj" for c in subj.children):
-        return True  # "Russia and Belarus"
+    if any(c.dep_ == "conj" for c in subj.children) and not any(c.text == "&" for c in subj.children):
+        return True  # "Russia and Belarus" (but "Hennes & Mauritz" is one company)
     if subj.ent_type_ == "PERSON" and subj.tag_ in ("NNP", "NNPS"):
         return False  # one person, whatever the tagger says of a name ending in s ("Guterres")
     if subj.tag_ in ("NNS", "NNPS") or low in _PLURAL_PRONOUNS:
@@ -119,7 +119,7 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         m.dep_ == "mark" and m.lower_ in _SAME_TIME for m in c.children)]
     said = [c for c in root.children if trailing_speech(c) and keep[c.i] and not inside_quote[c.i]]  # "..., X said"
     for v in said:
-        _rewrite(v, subject_number(v), keep, replace, drop)
+        _rewrite(v, subject_number(v), keep, replace, drop, main=False)  # ("it was revealed" keeps its "was")
         subj = next(c for c in v.children if c.dep_ in ("nsubj", "nsubjpass"))
         _by_surname(doc, subj, drop, replace, keep)
         drop.update(t.i for c in v.children if c.i > v.i and c.dep_ in ("prep", "npadvmod")
@@ -302,6 +302,8 @@ def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool 
             will = auxes[words.index("will")]
             replace[will.i] = _case("to", will.text)
             return
+        if any(c.dep_ == "nsubjpass" and c.lower_ == "it" for c in v.children):
+            return  # "it was revealed", "it is reported": no one in particular did it
         if set(words) <= {"was", "were", "is", "are", "has", "have", "been", "being", "had"} and "had" not in words:
             drop.update(a.i for a in auxes)  # "was arrested" -> "arrested"
         return

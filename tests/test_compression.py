@@ -662,3 +662,27 @@ def test_press_release_datelines_go():
         "Acme Bank is working with banks in Ukraine."
     assert strip_lead_in("NEW YORK, March 3, 2022 /PRNewswire/ -- Acme Corp said it would leave Russia.") == \
         "Acme Corp said it would leave Russia."
+
+
+def test_what_a_blind_read_found_incomplete_stays_whole():
+    def deletable(sentence, words):
+        return any(words == " ".join(x.text for x in t.subtree) for t in units(parse([sentence])[0]))
+    assert not deletable("Ten million people have either been displaced from their homes, or have left the country.",
+                         "have left the country"), "'either' waits for its 'or'"
+    assert not deletable("The journalist was found dead near Kyiv two weeks after he was last seen.", "two weeks")
+    assert not deletable("Russians are more likely to view the US positively than negatively, a survey found.",
+                         "negatively")
+    for sentence, needed in [("The senators urged Blinken to designate the teacher as wrongfully detained.",
+                              "as wrongfully detained"),
+                             ("Russia has expanded the list of officials that it prohibited from entering Russia.",
+                              "from entering Russia")]:
+        assert not deletable(sentence, needed), needed
+    assert _styled("A colonel was killed in combat, it was revealed today.").endswith("it was revealed today")
+    assert _styled("Hennes & Mauritz AB said its net sales rose.").startswith("Hennes & Mauritz AB says")
+
+
+def test_an_extractive_cut_keeps_a_speaker_the_parser_lost():
+    doc = parse(["Ukraine should confiscate Russian gas from the transit pipelines, Dmitry Razumkov, the former "
+                 "speaker of the parliament, has argued."])[0]
+    cut = phrase_cut(doc, 14, 120)
+    assert cut is None or "argued" in cut, cut
