@@ -25,7 +25,7 @@ KEEP_ADVERBS = {"not", "never", "no", "n't", "reportedly", "allegedly", "apparen
                 "where", "seemingly", "purportedly", "supposedly", "ostensibly", "presumably", "potentially",
                 "formerly", "once",  # "the chain that was formerly McDonald's" is not "that was McDonald's"
                 "briefly", "temporarily", "partly", "partially", "largely", "mostly",  # how far the claim goes
-                "positively", "negatively", "favorably", "favourably", "unfavorably", "unfavourably",
+                "positively", "negatively", "favorably", "favourably", "unfavorably", "unfavourably", "either", "neither",
                 # a direction completes its verb: "push the army back" is not "push the army"
                 "back", "away", "out", "off", "down", "up", "forward", "home", "apart", "together", "ahead", "aside"}
 _HEDGES = {"almost", "nearly", "reportedly", "allegedly", "apparently", "likely", "possibly", "probably", "perhaps",

@@ -200,7 +200,7 @@ def phrase_cut(doc, max_words: int, max_chars: int) -> str | None:
     characters (at least 4 words) and is a clause, as written; None when there is none (the extractive headline's
     cut; a list of names before the verb, or "X, which will be held in May", is no headline, nor a speech verb
     without what was said: "Minister Jeremy Quin said")."""
-    lost = [t.i for t in doc if misparsed_speaker(t) or trailing_speech(t) and opinion(t.head)]  # "Ukraine
+    lost = [t.i for t in doc if (misparsed_speaker(t) or trailing_speech(t)) and opinion(t.head)]  # "Ukraine
     # should confiscate ..., Razumkov, the former speaker, has argued": a view keeps who holds it
     for n in phrase_ends(doc):
         if any(i >= n for i in lost):

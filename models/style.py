@@ -129,15 +129,20 @@ def headline_verbs(doc, keep: np.ndarray, inside_quote: np.ndarray, surname: boo
         verbs = []  # a clause of its own stays in the past: the main verb too ("prices rose 2%, and Brent rose")
     if any(keep[t.i] and not inside_quote[t.i] and t.text in _FIRST_PERSON for t in doc):
         verbs = []  # words someone said without the marks ("... throughout my time as an MP - Kwarteng") stay as said
+    unchanged = set()
     for v in verbs:
         if not keep[v.i] or inside_quote[v.i]:
             continue
         own = any(c.dep_ in ("nsubj", "nsubjpass") for c in v.children)
-        if v.dep_ == "conj" and own:
-            continue  # a clause of its own after the main one stays as written
+        if v.dep_ == "conj" and (own or v.head.i in unchanged):
+            continue  # a clause of its own after the main one stays as written, and so does a verb joined to one
+            # left as written ("have either been displaced, or have left")
+        before = (len(replace), len(drop))
         clause = v.head if v.dep_ == "conj" else v  # (a verb joined to the reported clause is reported too)
         _rewrite(v, subject_number(v if own else v.head), keep, replace, drop, main=v.dep_ not in ("conj", "advcl"),
                  reported=clause.dep_ == "ccomp" and clause.i > clause.head.i)
+        if (len(replace), len(drop)) == before:
+            unchanged.add(v.i)
         if v.dep_ == "ccomp":  # "Kremlin says that ..." -> "Kremlin says ..."
             drop.update(c.i for c in v.children if c.dep_ == "mark" and c.lower_ == "that" and c.i < v.i)
     if root.lemma_ in _SPEECH and keep[root.i] and not inside_quote[root.i]:
@@ -302,8 +307,10 @@ def _rewrite(v, plural: bool | None, keep, replace: dict, drop: set, main: bool 
             will = auxes[words.index("will")]
             replace[will.i] = _case("to", will.text)
             return
-        if any(c.dep_ == "nsubjpass" and c.lower_ == "it" for c in v.children):
-            return  # "it was revealed", "it is reported": no one in particular did it
+        if any(c.dep_ == "nsubjpass" and c.lower_ == "it" for c in v.children) or any(
+                c.dep_ == "conj" and keep[c.i] and any(a.dep_ == "aux" for a in c.children) for c in v.children):
+            return  # "it was revealed", "it is reported": no one in particular did it; "have been displaced, or
+            # have left" keeps the pair alike
         if set(words) <= {"was", "were", "is", "are", "has", "have", "been", "being", "had"} and "had" not in words:
             drop.update(a.i for a in auxes)  # "was arrested" -> "arrested"
         return

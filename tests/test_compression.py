@@ -679,6 +679,8 @@ def test_what_a_blind_read_found_incomplete_stays_whole():
         assert not deletable(sentence, needed), needed
     assert _styled("A colonel was killed in combat, it was revealed today.").endswith("it was revealed today")
     assert _styled("Hennes & Mauritz AB said its net sales rose.").startswith("Hennes & Mauritz AB says")
+    assert _styled("Ten million people have either been displaced from their homes, or have left the country.") == \
+        "Ten million people have either been displaced from their homes, or have left the country"
 
 
 def test_an_extractive_cut_keeps_a_speaker_the_parser_lost():
